@@ -30,7 +30,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::{env, fs};
 
-use heck::ToUpperCamelCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{Map, Value};
 
 /// Operations progenitor cannot generate; implemented by hand in `src/`. Sorted.
@@ -48,6 +48,9 @@ const STRIPPED_MEDIA_TYPES: &[&str] = &["generateText 200 application/x-ndjson"]
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
+
+/// Marks a POST that creates something: it is not retried after it may have reached the server.
+const CREATES_EXTENSION: &str = "x-twelvelabs-creates";
 
 /// Where the generated module lives in the crate; replacement paths are absolute.
 const RAW_TYPES_PATH: &str = "crate::raw::types";
@@ -73,7 +76,10 @@ fn main() {
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_derive("schemars::JsonSchema");
+        .with_derive("schemars::JsonSchema")
+        // Every request goes through `crate::transport::Transport` (auth, retries, tracing,
+        // rate-limit tracking) via the `ClientHooks` impl in src/transport.rs.
+        .with_inner_type("crate::transport::Transport".parse().expect("a type path"));
     for open in &prepared.open_enums {
         settings.with_replacement(
             &open.name,
@@ -86,8 +92,8 @@ fn main() {
     let tokens = generator
         .generate_tokens(&spec)
         .unwrap_or_else(|e| panic!("progenitor could not generate the client: {e}"));
-    let mut file: syn::File = syn::parse2(tokens)
-        .unwrap_or_else(|e| panic!("progenitor produced unparsable code: {e}"));
+    let mut file: syn::File =
+        syn::parse2(tokens).unwrap_or_else(|e| panic!("progenitor produced unparsable code: {e}"));
 
     // Put the open enums into the generated `types` module, where the replaced names would have been.
     let open_src: String = prepared.open_enums.iter().map(OpenEnum::render).collect();
@@ -122,6 +128,8 @@ fn main() {
 struct Prepared {
     /// operationIds left for progenitor, sorted.
     generated_operations: Vec<String>,
+    /// operationIds marked `x-twelvelabs-creates: true`, sorted.
+    creating_operations: Vec<String>,
     /// operationIds with more than one documented 2xx status (e.g. 200 and 201).
     ambiguous_success: Vec<String>,
     /// Component schemas generated as Rust types (name → is open enum).
@@ -156,6 +164,7 @@ fn prepare(doc: &mut Value) -> Prepared {
 
     // 1. Multipart operations.
     let mut hand_written = Vec::new();
+    let mut hand_written_creating = Vec::new();
     let mut form_schemas = BTreeSet::new();
     let mut new_paths = Map::new();
     for (path, item) in paths {
@@ -168,6 +177,9 @@ fn prepare(doc: &mut Value) -> Prepared {
                 .is_some_and(|c| c.keys().any(|k| k.starts_with("multipart/")));
             if multipart {
                 hand_written.push(op_id(op).to_owned());
+                if op.get(CREATES_EXTENSION) == Some(&Value::Bool(true)) {
+                    hand_written_creating.push(op_id(op).to_owned());
+                }
                 for media in content.as_object().into_iter().flat_map(|c| c.values()) {
                     if let Some(name) = media["schema"]["$ref"].as_str().and_then(component_name) {
                         form_schemas.insert(name.to_owned());
@@ -193,7 +205,10 @@ fn prepare(doc: &mut Value) -> Prepared {
     let schemas = doc["components"]["schemas"].as_object_mut().unwrap();
     for name in &form_schemas {
         let removed = schemas.remove(name);
-        assert!(removed.is_some(), "form schema {name} is referenced but not defined");
+        assert!(
+            removed.is_some(),
+            "form schema {name} is referenced but not defined"
+        );
     }
     let others = serde_json::to_string(&schemas).unwrap();
     for name in &form_schemas {
@@ -209,11 +224,21 @@ fn prepare(doc: &mut Value) -> Prepared {
     let mut stripped_media = Vec::new();
     let mut ambiguous_success = Vec::new();
     let mut generated_operations = Vec::new();
+    let mut creating_operations = hand_written_creating;
     for item in doc["paths"].as_object_mut().unwrap().values_mut() {
         for method in METHODS {
-            let Some(op) = item.get_mut(method) else { continue };
+            let Some(op) = item.get_mut(method) else {
+                continue;
+            };
             let id = op_id(op).to_owned();
             generated_operations.push(id.clone());
+            if op.get(CREATES_EXTENSION) == Some(&Value::Bool(true)) {
+                assert_eq!(
+                    method, "post",
+                    "{id}: {CREATES_EXTENSION} is for POST operations"
+                );
+                creating_operations.push(id.clone());
+            }
             let responses = op["responses"]
                 .as_object()
                 .cloned()
@@ -224,8 +249,7 @@ fn prepare(doc: &mut Value) -> Prepared {
                 if !status.starts_with('2') {
                     continue; // 4: errors are decoded by twelvelabs::Error from the raw response
                 }
-                if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut)
-                {
+                if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
                     let non_json: Vec<String> = content
                         .keys()
                         .filter(|k| k.as_str() != "application/json")
@@ -257,9 +281,10 @@ fn prepare(doc: &mut Value) -> Prepared {
             }
             let mut collapsed = Map::new();
             collapsed.insert("description".into(), first["description"].clone());
-            if let Some(content) = first.get("content").filter(|c| {
-                c.as_object().is_some_and(|c| !c.is_empty())
-            }) {
+            if let Some(content) = first
+                .get("content")
+                .filter(|c| c.as_object().is_some_and(|c| !c.is_empty()))
+            {
                 collapsed.insert("content".into(), content.clone());
             }
             let mut new_responses = Map::new();
@@ -275,6 +300,7 @@ fn prepare(doc: &mut Value) -> Prepared {
     );
     generated_operations.sort();
     ambiguous_success.sort();
+    creating_operations.sort();
     // The shared responses are inlined or dropped; progenitor need not see them.
     doc["components"]
         .as_object_mut()
@@ -296,6 +322,7 @@ fn prepare(doc: &mut Value) -> Prepared {
 
     Prepared {
         generated_operations,
+        creating_operations,
         ambiguous_success,
         schemas,
         open_enums,
@@ -347,12 +374,24 @@ fn strip_examples(mut content: Value) -> Value {
 /// them: it could not be replaced by an open enum.
 fn schemas_reachable_from_responses(doc: &Value) -> BTreeSet<String> {
     let mut roots = Vec::new();
-    for item in doc["paths"].as_object().into_iter().flat_map(|p| p.values()) {
+    for item in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
-            for response in op["responses"].as_object().into_iter().flat_map(|r| r.values()) {
+            for response in op["responses"]
+                .as_object()
+                .into_iter()
+                .flat_map(|r| r.values())
+            {
                 let response = resolve_response(response, &doc["components"]["responses"]);
-                for media in response["content"].as_object().into_iter().flat_map(|c| c.values()) {
+                for media in response["content"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|c| c.values())
+                {
                     roots.push((format!("{} response", op_id(op)), media["schema"].clone()));
                 }
             }
@@ -422,7 +461,10 @@ fn strip_additional_properties_false(value: &mut Value) -> usize {
                 .map(strip_additional_properties_false)
                 .sum::<usize>()
         }
-        Value::Array(items) => items.iter_mut().map(strip_additional_properties_false).sum(),
+        Value::Array(items) => items
+            .iter_mut()
+            .map(strip_additional_properties_false)
+            .sum(),
         _ => 0,
     }
 }
@@ -506,7 +548,11 @@ impl OpenEnum {
         }
         Self {
             name: name.to_owned(),
-            description: schema["description"].as_str().unwrap_or("").trim().to_owned(),
+            description: schema["description"]
+                .as_str()
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
             variants,
         }
     }
@@ -615,6 +661,34 @@ fn render_spec_info(p: &Prepared, generated_lines: usize) -> String {
         "/// operationIds with a multipart body, hidden from the generator and written by hand.\n\
          pub const HAND_WRITTEN_OPERATIONS: &[&str] = &[{}];",
         list(&mut HAND_WRITTEN_OPERATIONS.iter().copied())
+    );
+    let _ = writeln!(
+        s,
+        "/// The same, as `OperationInfo::operation_id` spells them (snake_case).\n\
+         pub const HAND_WRITTEN_OPERATION_IDS: &[&str] = &[{}];",
+        list(
+            &mut HAND_WRITTEN_OPERATIONS
+                .iter()
+                .map(|s| s.to_snake_case())
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+        )
+    );
+    let _ = writeln!(
+        s,
+        "/// operationIds (snake_case) marked `x-twelvelabs-creates`: POSTs that create something and\n\
+         /// are therefore not retried once the request may have reached the server, unless opted in.\n\
+         pub const CREATING_OPERATION_IDS: &[&str] = &[{}];",
+        list(
+            &mut p
+                .creating_operations
+                .iter()
+                .map(|s| s.to_snake_case())
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+        )
     );
     let _ = writeln!(
         s,

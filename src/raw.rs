@@ -29,7 +29,14 @@
 //! The generated [`Client`] sends no API key by itself (progenitor ignores `securitySchemes`):
 //! build it with [`Client::new_with_client`] and a `reqwest::Client` whose default headers carry
 //! `x-api-key`, or take the one [`crate::Client`] configured.
-#![allow(missing_docs, clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    missing_docs,
+    dead_code,
+    clippy::all,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 

@@ -74,7 +74,9 @@ fn every_operation_has_a_unique_id_a_declared_tag_and_a_summary() {
     for Op { path, method, op } in operations(&spec) {
         let at = format!("{} {path}", method.to_uppercase());
         match op["operationId"].as_str() {
-            Some(id) if !ids.insert(id.to_owned()) => problems.push(format!("{at}: duplicate {id}")),
+            Some(id) if !ids.insert(id.to_owned()) => {
+                problems.push(format!("{at}: duplicate {id}"))
+            }
             Some(_) => {}
             None => problems.push(format!("{at}: no operationId")),
         }
@@ -94,10 +96,16 @@ fn every_operation_has_a_unique_id_a_declared_tag_and_a_summary() {
             problems.push(format!("{at}: 429 not documented"));
         }
         // Every `{param}` of the path is declared as a required path parameter.
+        let item_params = &spec["paths"][path]["parameters"];
         let declared_params: BTreeSet<&str> = op["parameters"]
             .as_array()
             .into_iter()
+            .chain(item_params.as_array())
             .flatten()
+            .map(|p| match p["$ref"].as_str() {
+                Some(r) => resolve(&spec, r).expect("parameter $ref resolves"),
+                None => p,
+            })
             .filter(|p| p["in"] == "path" && p["required"] == true)
             .filter_map(|p| p["name"].as_str())
             .collect();
@@ -109,7 +117,11 @@ fn every_operation_has_a_unique_id_a_declared_tag_and_a_summary() {
             }
         }
     }
-    assert!(problems.is_empty(), "spec problems:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "spec problems:\n{}",
+        problems.join("\n")
+    );
     assert_eq!(ids.len(), 41, "the v1.2 reference has 41 operations");
 }
 
@@ -169,14 +181,24 @@ fn every_enum_is_a_named_schema() {
     for (name, schema) in spec["components"]["schemas"].as_object().unwrap() {
         walk(schema, &format!("schemas/{name}"), true, &mut bad);
     }
-    assert!(bad.is_empty(), "inline enums (must be named schemas):\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "inline enums (must be named schemas):\n{}",
+        bad.join("\n")
+    );
 }
 
 /// Every response enum is open; request-only enums stay closed.
 #[test]
 fn enums_reachable_from_responses_are_open() {
     let spec = spec();
-    for name in ["TaskStatus", "ErrorCode", "Confidence", "HlsStatus", "StreamEventType"] {
+    for name in [
+        "TaskStatus",
+        "ErrorCode",
+        "Confidence",
+        "HlsStatus",
+        "StreamEventType",
+    ] {
         assert!(
             spec_info::OPEN_ENUMS.contains(&name),
             "{name} should be open: {:?}",
@@ -225,14 +247,22 @@ fn examples(spec: &Value) -> Vec<Example> {
     let mut out = Vec::new();
     for Op { path, method, op } in operations(spec) {
         let at = format!("{} {path}", method.to_uppercase());
-        from_content(&op["requestBody"]["content"], &format!("{at} request"), &mut out);
+        from_content(
+            &op["requestBody"]["content"],
+            &format!("{at} request"),
+            &mut out,
+        );
         for (status, r) in op["responses"].as_object().into_iter().flatten() {
             if r.get("$ref").is_none() {
                 from_content(&r["content"], &format!("{at} {status}"), &mut out);
             }
         }
     }
-    for (name, r) in spec["components"]["responses"].as_object().into_iter().flatten() {
+    for (name, r) in spec["components"]["responses"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         from_content(&r["content"], &format!("responses/{name}"), &mut out);
     }
     out
@@ -295,7 +325,11 @@ fn every_example_decodes_into_its_generated_type_without_loss() {
             }
         }
     }
-    assert!(failures.is_empty(), "example failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "example failures:\n{}",
+        failures.join("\n")
+    );
     assert!(checked >= 30, "only {checked} examples were checked");
 }
 
@@ -304,17 +338,14 @@ fn every_example_decodes_into_its_generated_type_without_loss() {
 fn seed_responses_are_examples_in_the_spec() {
     let spec = spec();
     let all = examples(&spec);
-    let has = |needle: &str| {
-        all.iter()
-            .any(|e| e.value.to_string().contains(needle))
-    };
+    let has = |needle: &str| all.iter().any(|e| e.value.to_string().contains(needle));
     for needle in [
-        "666599d4e6fb7df29de0f89c",                   // created index
-        "66659a3efa7835326810120c",                   // task id
+        "666599d4e6fb7df29de0f89c",                  // created index
+        "66659a3efa7835326810120c",                  // task id
         "fd31bdd0-eaf4-427f-bc27-6cb7939e6249.m3u8", // task hls
-        "\"total_duration\":159",                     // video list page_info
-        "\"total_inner_matches\":0",                  // empty search
-        "does not exist in video collection",         // the 404
+        "\"total_duration\":159",                    // video list page_info
+        "\"total_inner_matches\":0",                 // empty search
+        "does not exist in video collection",        // the 404
     ] {
         assert!(has(needle), "no example contains {needle}");
     }
@@ -328,7 +359,10 @@ fn every_operation_is_exposed_by_the_crate() {
         .map(|o| o.op["operationId"].as_str().unwrap().to_owned())
         .collect();
     let generated: BTreeSet<&str> = spec_info::GENERATED_OPERATIONS.iter().copied().collect();
-    let hand_written: BTreeSet<&str> = twelvelabs::__coverage::HAND_WRITTEN.iter().copied().collect();
+    let hand_written: BTreeSet<&str> = twelvelabs::__coverage::HAND_WRITTEN
+        .iter()
+        .copied()
+        .collect();
 
     let mut pending: Vec<String> = in_spec
         .iter()
@@ -351,7 +385,10 @@ fn every_operation_is_exposed_by_the_crate() {
     // Nothing is exposed that the spec does not have.
     for id in generated.iter().chain(&hand_written) {
         let id = id.split(' ').next().unwrap();
-        assert!(in_spec.contains(id), "{id} is exposed but not in openapi.yaml");
+        assert!(
+            in_spec.contains(id),
+            "{id} is exposed but not in openapi.yaml"
+        );
     }
 }
 
@@ -409,7 +446,10 @@ fn open_enums_round_trip_every_known_value() {
         for wire in known {
             let v: T = serde_json::from_value(Value::String((*wire).into())).unwrap();
             assert_eq!(v.to_string(), *wire);
-            assert_eq!(serde_json::to_value(&v).unwrap(), Value::String((*wire).into()));
+            assert_eq!(
+                serde_json::to_value(&v).unwrap(),
+                Value::String((*wire).into())
+            );
         }
     }
     check::<TaskStatus>(TaskStatus::KNOWN);

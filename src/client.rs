@@ -1,0 +1,525 @@
+//! The client: configuration, construction, and the call path every resource uses.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use progenitor_client::ResponseValue;
+use reqwest::header::HeaderValue;
+use secrecy::SecretString;
+
+use crate::error::{DecodeError, Error, Result};
+use crate::rate_limit::RateLimit;
+use crate::retry::RetryPolicy;
+use crate::transport::{CallContext, DEFAULT_USER_AGENT, Transport};
+
+/// The environment variable holding the API key.
+pub const API_KEY_ENV: &str = "TWELVE_LABS_API_KEY";
+/// The environment variable overriding the base URL (the host root; `/v1.2` is appended when
+/// absent), as the official SDKs read it.
+pub const BASE_URL_ENV: &str = "TWELVELABS_BASE_URL";
+/// The API this crate speaks.
+pub const DEFAULT_BASE_URL: &str = "https://api.twelvelabs.io/v1.2";
+const API_VERSION_SEGMENT: &str = "v1.2";
+
+/// Error bodies longer than this are not read whole (a snippet is enough).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// A Twelve Labs API client. Cheap to clone (an `Arc`), `Send + Sync`; build one and share it.
+///
+/// ```no_run
+/// # async fn demo() -> twelvelabs::Result<()> {
+/// // The key from TWELVE_LABS_API_KEY, the base URL from TWELVELABS_BASE_URL if set.
+/// let tl = twelvelabs::Client::from_env()?;
+///
+/// // Or configured explicitly.
+/// let tl = twelvelabs::Client::builder()
+///     .api_key("tlk_...")
+///     .request_timeout(std::time::Duration::from_secs(60))
+///     .retry_policy(twelvelabs::RetryPolicy::default().max_retries(4))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    raw: crate::raw::Client,
+    config: Config,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The settings a [`Client`] was built with (the API key shows as `[REDACTED]`).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// The base URL, normalised: scheme, host, optional path, ending in `/v1.2`, no trailing slash.
+    pub base_url: String,
+    /// The connect timeout.
+    pub connect_timeout: Duration,
+    /// The timeout of one attempt of an ordinary request; `None` for no limit.
+    pub request_timeout: Option<Duration>,
+    /// The timeout of one attempt of an upload (multipart) request; `None` for no limit.
+    pub upload_timeout: Option<Duration>,
+    /// The retry policy.
+    pub retry: RetryPolicy,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+    /// Whether the API key is set (it always is on a built client). The key itself is never shown.
+    pub api_key: Redacted,
+}
+
+/// A secret placeholder whose `Debug` and `Display` print `[REDACTED]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl std::fmt::Display for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl Client {
+    /// A client with `api_key` and the default settings.
+    ///
+    /// Fails (without sending anything) when the key is empty.
+    pub fn new(api_key: impl Into<String>) -> Result<Self> {
+        Self::builder().api_key(api_key).build()
+    }
+
+    /// A client configured from the environment: the key from `TWELVE_LABS_API_KEY` (required)
+    /// and the base URL from `TWELVELABS_BASE_URL` (optional).
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::from_env().build()
+    }
+
+    /// A builder with the default settings and nothing read from the environment.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The generated low-level client, configured like this one (key, retries, timeouts).
+    pub fn raw(&self) -> &crate::raw::Client {
+        &self.inner.raw
+    }
+
+    /// The settings this client was built with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The `X-Ratelimit-*` headers of the latest response that carried them.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        progenitor_client::ClientInfo::inner(&self.inner.raw).rate_limit()
+    }
+
+    /// Runs a call of the generated client and turns its outcome into this crate's
+    /// [`Result`]: error statuses are decoded into [`Error::Api`] / [`Error::RateLimited`] (with
+    /// status, code, message, request id, rate-limit headers and attempt count), transport
+    /// failures into [`Error::Timeout`] / [`Error::Connection`], bad bodies into [`Error::Decode`]
+    /// with the JSON path that failed.
+    ///
+    /// Every resource method uses this; it is public so that any operation of [`Client::raw`]
+    /// gets the same treatment.
+    ///
+    /// ```no_run
+    /// # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
+    /// let task = tl.call(tl.raw().get_task().task_id("66659a3efa7835326810120c").send()).await?;
+    /// println!("{:?}", task.status);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<T, F>(&self, request: F) -> Result<T>
+    where
+        T: serde::de::DeserializeOwned,
+        F: std::future::Future<
+                Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>,
+            >,
+    {
+        let (result, attempts, status) = CallContext::scope(request).await;
+        match result {
+            Ok(value) => Ok(value.into_inner()),
+            Err(e) => Err(convert_error::<T>(e, attempts, status).await),
+        }
+    }
+}
+
+/// Turns a generated-client error into ours. Async because an error response's body is read here.
+pub(crate) async fn convert_error<T: serde::de::DeserializeOwned>(
+    error: crate::raw::Error<()>,
+    attempts: u32,
+    status: Option<reqwest::StatusCode>,
+) -> Error {
+    use progenitor_client::Error as E;
+    let attempts = attempts.max(1);
+    match error {
+        E::UnexpectedResponse(response) => error_from_response(response, attempts).await,
+        E::InvalidResponsePayload(body, e) => {
+            Error::Decode(Box::new(DecodeError::new::<T>(status, &body, e)))
+        }
+        E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
+            transport_error(e, attempts)
+        }
+        E::InvalidRequest(reason) => Error::invalid("request", reason),
+        E::ErrorResponse(r) => Error::Api(Box::new(crate::error::ApiError {
+            status: r.status(),
+            code: None,
+            message: String::new(),
+            docs_url: None,
+            request_id: None,
+            rate_limit: RateLimit::from_headers(r.headers()),
+            attempts,
+        })),
+        E::Custom(reason) => Error::Config(reason),
+    }
+}
+
+pub(crate) fn transport_error(e: reqwest::Error, attempts: u32) -> Error {
+    if e.is_timeout() {
+        Error::Timeout {
+            attempts,
+            source: e,
+        }
+    } else {
+        Error::Connection {
+            attempts,
+            source: e,
+        }
+    }
+}
+
+/// Reads (at most [`MAX_ERROR_BODY`] of) an error response and decodes it.
+pub(crate) async fn error_from_response(mut response: reqwest::Response, attempts: u32) -> Error {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if body.len() >= MAX_ERROR_BODY {
+                    break;
+                }
+            }
+            // A body that breaks off still leaves us the status: report what we have.
+            Ok(None) | Err(_) => break,
+        }
+    }
+    Error::from_response(status, &headers, &body, attempts)
+}
+
+/// Builds a [`Client`].
+///
+/// Defaults: base URL `https://api.twelvelabs.io/v1.2`, connect timeout 10 s, request timeout
+/// 5 min (generation on long videos is slow), upload timeout none (a 2 GB upload must not be cut;
+/// the connect timeout and TCP keep-alive still apply), [`RetryPolicy::default`], user agent
+/// `twelvelabs-rs/<version>`.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    api_key: Option<SecretString>,
+    base_url: Option<String>,
+    allow_insecure_http: bool,
+    connect_timeout: Duration,
+    request_timeout: Option<Duration>,
+    upload_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    user_agent: Option<String>,
+    http_client: Option<reqwest::Client>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            base_url: None,
+            allow_insecure_http: false,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Some(Duration::from_secs(300)),
+            upload_timeout: None,
+            retry: RetryPolicy::default(),
+            user_agent: None,
+            http_client: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| Redacted))
+            .field("base_url", &self.base_url)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("upload_timeout", &self.upload_timeout)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the key from `TWELVE_LABS_API_KEY` and the base URL from
+    /// `TWELVELABS_BASE_URL`, when set. Later setters override them.
+    pub fn from_env() -> Self {
+        let mut b = Self::default();
+        if let Ok(key) = std::env::var(API_KEY_ENV) {
+            b.api_key = Some(SecretString::from(key));
+        }
+        if let Ok(url) = std::env::var(BASE_URL_ENV) {
+            if !url.trim().is_empty() {
+                b.base_url = Some(url);
+            }
+        }
+        b
+    }
+
+    /// The API key (sent as `x-api-key`; never printed).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// The base URL: a host root (`https://proxy.example`) or a URL ending in `/v1.2`. `/v1.2` is
+    /// appended when absent; a trailing slash is removed. Plain `http://` is refused unless the host
+    /// is a loopback address or [`allow_insecure_http`](Self::allow_insecure_http) is set.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Allows a plain `http://` base URL on a non-loopback host. The API key then travels in clear
+    /// text; only for trusted networks (e.g. a proxy on a private link).
+    pub fn allow_insecure_http(mut self, yes: bool) -> Self {
+        self.allow_insecure_http = yes;
+        self
+    }
+
+    /// The connect timeout. Default 10 s. Ignored with [`http_client`](Self::http_client).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// The timeout of one attempt of an ordinary request. Default 5 min.
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.request_timeout = Some(d);
+        self
+    }
+
+    /// No timeout for ordinary requests.
+    pub fn no_request_timeout(mut self) -> Self {
+        self.request_timeout = None;
+        self
+    }
+
+    /// The timeout of one attempt of an upload (video, image or audio file). Default: none.
+    pub fn upload_timeout(mut self, d: Duration) -> Self {
+        self.upload_timeout = Some(d);
+        self
+    }
+
+    /// The retry policy. Default [`RetryPolicy::default`]; [`RetryPolicy::disabled`] turns retries off.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The `User-Agent` header. Default `twelvelabs-rs/<version>`.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    /// Uses your `reqwest::Client` (proxies, TLS roots, pool settings…). The API key, user agent,
+    /// retries and per-request timeouts are still applied per request; the connect timeout set
+    /// here is not (configure it on your client).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Validates the settings and builds the client. No request is sent.
+    ///
+    /// Fails with [`Error::Config`] when the key is missing or empty, or the base URL is invalid
+    /// or insecure.
+    pub fn build(self) -> Result<Client> {
+        let key = match self.api_key {
+            Some(key) if !secrecy::ExposeSecret::expose_secret(&key).trim().is_empty() => key,
+            Some(_) => return Err(Error::Config("the API key is empty".into())),
+            None => {
+                return Err(Error::Config(format!(
+                    "no API key: set {API_KEY_ENV} or call ClientBuilder::api_key"
+                )));
+            }
+        };
+        if HeaderValue::from_str(secrecy::ExposeSecret::expose_secret(&key)).is_err() {
+            return Err(Error::Config(
+                "the API key contains characters not allowed in an HTTP header".into(),
+            ));
+        }
+        let base_url = normalize_base_url(
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            self.allow_insecure_http,
+        )?;
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned());
+        let ua_header = HeaderValue::from_str(&user_agent)
+            .map_err(|_| Error::Config(format!("invalid user agent {user_agent:?}")))?;
+        let http = match self.http_client {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .tcp_keepalive(Duration::from_secs(30))
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let transport = Transport::with_settings(
+            Some(key),
+            ua_header,
+            self.retry.clone(),
+            self.request_timeout,
+            self.upload_timeout,
+        );
+        let raw = crate::raw::Client::new_with_client(&base_url, http, transport);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                raw,
+                config: Config {
+                    base_url,
+                    connect_timeout: self.connect_timeout,
+                    request_timeout: self.request_timeout,
+                    upload_timeout: self.upload_timeout,
+                    retry: self.retry,
+                    user_agent,
+                    api_key: Redacted,
+                },
+            }),
+        })
+    }
+}
+
+/// Normalises a base URL: `/v1.2` appended when absent, no trailing slash, https unless loopback
+/// or explicitly allowed.
+pub(crate) fn normalize_base_url(input: &str, allow_insecure_http: bool) -> Result<String> {
+    let bad = |why: &str| Error::Config(format!("invalid base URL {input:?}: {why}"));
+    let mut url = reqwest::Url::parse(input.trim()).map_err(|e| bad(&e.to_string()))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("it must not carry credentials"));
+    }
+    let host = url.host_str().ok_or_else(|| bad("no host"))?.to_owned();
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&host) => {}
+        "http" => {
+            return Err(bad(
+                "plain http would send the API key in clear text; use https, a loopback host, \
+                 or ClientBuilder::allow_insecure_http(true)",
+            ));
+        }
+        other => return Err(bad(&format!("unsupported scheme {other:?}"))),
+    }
+    let path = url.path().trim_end_matches('/').to_owned();
+    let last = path.rsplit('/').next().unwrap_or_default();
+    let path = if last == API_VERSION_SEGMENT {
+        path
+    } else if is_version_segment(last) {
+        return Err(bad(&format!(
+            "this SDK speaks the {API_VERSION_SEGMENT} API, not {last}"
+        )));
+    } else {
+        format!("{path}/{API_VERSION_SEGMENT}")
+    };
+    url.set_path(&path);
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_version_segment(s: &str) -> bool {
+    s.strip_prefix('v').is_some_and(|rest| {
+        !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+    })
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_normalised() {
+        let n = |s| normalize_base_url(s, false).unwrap();
+        assert_eq!(
+            n("https://api.twelvelabs.io"),
+            "https://api.twelvelabs.io/v1.2"
+        );
+        assert_eq!(
+            n("https://api.twelvelabs.io/"),
+            "https://api.twelvelabs.io/v1.2"
+        );
+        assert_eq!(
+            n("https://api.twelvelabs.io/v1.2"),
+            "https://api.twelvelabs.io/v1.2"
+        );
+        assert_eq!(
+            n("https://api.twelvelabs.io/v1.2/"),
+            "https://api.twelvelabs.io/v1.2"
+        );
+        assert_eq!(
+            n(" https://proxy.example/tl/ "),
+            "https://proxy.example/tl/v1.2"
+        );
+        assert_eq!(n("http://127.0.0.1:8080"), "http://127.0.0.1:8080/v1.2");
+        assert_eq!(n("http://localhost:9"), "http://localhost:9/v1.2");
+        assert_eq!(n("http://[::1]:9/v1.2"), "http://[::1]:9/v1.2");
+    }
+
+    #[test]
+    fn insecure_and_malformed_base_urls_are_refused() {
+        for bad in [
+            "http://example.com",
+            "http://10.0.0.1:8080",
+            "ftp://api.twelvelabs.io",
+            "not a url",
+            "https://api.twelvelabs.io/v1.3",
+            "https://user:pw@api.twelvelabs.io",
+            "https://api.twelvelabs.io/?x=1",
+        ] {
+            let e = normalize_base_url(bad, false).unwrap_err();
+            assert!(matches!(e, Error::Config(_)), "{bad}: {e:?}");
+        }
+        assert!(
+            normalize_base_url("http://example.com", false)
+                .unwrap_err()
+                .to_string()
+                .contains("clear text")
+        );
+        assert_eq!(
+            normalize_base_url("http://example.com", true).unwrap(),
+            "http://example.com/v1.2"
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! Rate-limit headers (`X-Ratelimit-*`), parsed from every response.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+
+/// A snapshot of the `X-Ratelimit-*` headers of one response.
+///
+/// Twelve Labs v1.2 counts requests per endpoint family in a 24-hour window. The latest snapshot
+/// the client saw is available from [`Client::rate_limit`](crate::Client::rate_limit), and every
+/// rate-limit error carries the one of its response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// `X-Ratelimit-Limit`: requests allowed in the window.
+    pub limit: Option<u64>,
+    /// `X-Ratelimit-Remaining`: requests left in the window.
+    pub remaining: Option<u64>,
+    /// `X-Ratelimit-Used`: requests used in the window.
+    pub used: Option<u64>,
+    /// `X-Ratelimit-Reset`: when the window resets (sent as UTC epoch seconds).
+    pub reset: Option<SystemTime>,
+}
+
+impl RateLimit {
+    /// Parses the headers; `None` when the response carries none of them.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let num = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let snapshot = Self {
+            limit: num("x-ratelimit-limit"),
+            remaining: num("x-ratelimit-remaining"),
+            used: num("x-ratelimit-used"),
+            reset: num("x-ratelimit-reset")
+                .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
+        };
+        (snapshot != Self::empty()).then_some(snapshot)
+    }
+
+    fn empty() -> Self {
+        Self {
+            limit: None,
+            remaining: None,
+            used: None,
+            reset: None,
+        }
+    }
+
+    /// Whether few requests are left: at most 10% of the limit, or at most 5 when the limit is
+    /// unknown.
+    pub fn is_low(&self) -> bool {
+        match (self.remaining, self.limit) {
+            (Some(remaining), Some(limit)) => remaining.saturating_mul(10) <= limit,
+            (Some(remaining), None) => remaining <= 5,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), |v| v.to_string());
+        write!(
+            f,
+            "limit {}, remaining {}, used {}",
+            show(self.limit),
+            show(self.remaining),
+            show(self.used)
+        )?;
+        if let Some(reset) = self.reset {
+            let secs = reset
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
+            write!(
+                f,
+                ", resets at {}",
+                httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn parses_all_four_headers_and_flags_low_remaining() {
+        let mut h = HeaderMap::new();
+        h.insert("X-Ratelimit-Limit", HeaderValue::from_static("3000"));
+        h.insert("X-Ratelimit-Remaining", HeaderValue::from_static("250"));
+        h.insert("X-Ratelimit-Used", HeaderValue::from_static("2750"));
+        h.insert("X-Ratelimit-Reset", HeaderValue::from_static("1717977600"));
+        let r = RateLimit::from_headers(&h).unwrap();
+        assert_eq!(r.limit, Some(3000));
+        assert_eq!(r.remaining, Some(250));
+        assert_eq!(r.used, Some(2750));
+        assert_eq!(
+            r.reset,
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_717_977_600))
+        );
+        assert!(r.is_low());
+        assert_eq!(
+            r.to_string(),
+            "limit 3000, remaining 250, used 2750, resets at Mon, 10 Jun 2024 00:00:00 GMT"
+        );
+        h.insert("X-Ratelimit-Remaining", HeaderValue::from_static("301"));
+        assert!(!RateLimit::from_headers(&h).unwrap().is_low());
+    }
+
+    #[test]
+    fn absent_or_garbage_headers_give_none() {
+        assert_eq!(RateLimit::from_headers(&HeaderMap::new()), None);
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-limit", HeaderValue::from_static("lots"));
+        assert_eq!(RateLimit::from_headers(&h), None);
+    }
+}
