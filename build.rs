@@ -19,6 +19,8 @@
 //! 6. **Every enum reachable from a response becomes an open enum**: known variants plus
 //!    `Unknown(String)`, generated here from the spec and swapped in with `with_replacement`. An
 //!    enum reachable from a response must be a named schema (asserted), or it could not be opened.
+//! 7. **Property defaults are hidden from the generator**: they are documentation, and typify
+//!    would otherwise make those fields non-optional and always send the default.
 //!
 //! Besides `codegen.rs` (the progenitor client with the open enums inside its `types` module) the
 //! script writes `spec_info.rs`: the lists above plus a decoder from component-schema name to the
@@ -138,6 +140,8 @@ struct Prepared {
     removed_additional_properties_false: usize,
     /// Schemas whose `additionalProperties: true` became a flattened `extra` map.
     kept_additional_properties: Vec<String>,
+    /// `Schema.property` whose `default` was hidden from the generator.
+    removed_defaults: Vec<String>,
 }
 
 fn prepare(doc: &mut Value) -> Prepared {
@@ -311,6 +315,9 @@ fn prepare(doc: &mut Value) -> Prepared {
     //    silently, becomes `{}`, which typify keeps as a flattened `extra` map (custom metadata).
     let removed_additional_properties_false = strip_additional_properties_false(doc);
     let kept_additional_properties = keep_additional_properties(doc);
+    // 7. Property defaults are documentation: typify would make such fields non-optional and the
+    //    client would always send the documented default. Only what the caller sets is sent.
+    let removed_defaults = strip_property_defaults(doc);
 
     let open_names: BTreeSet<&str> = open_enums.iter().map(|e| e.name.as_str()).collect();
     let schemas = doc["components"]["schemas"]
@@ -328,6 +335,7 @@ fn prepare(doc: &mut Value) -> Prepared {
         open_enums,
         removed_additional_properties_false,
         kept_additional_properties,
+        removed_defaults,
     }
 }
 
@@ -467,6 +475,25 @@ fn strip_additional_properties_false(value: &mut Value) -> usize {
             .sum(),
         _ => 0,
     }
+}
+
+fn strip_property_defaults(doc: &mut Value) -> Vec<String> {
+    let mut removed = Vec::new();
+    let schemas = doc["components"]["schemas"].as_object_mut().unwrap();
+    for (name, schema) in schemas.iter_mut() {
+        let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (prop, p) in props.iter_mut() {
+            if p.as_object_mut()
+                .and_then(|p| p.remove("default"))
+                .is_some()
+            {
+                removed.push(format!("{name}.{prop}"));
+            }
+        }
+    }
+    removed
 }
 
 fn keep_additional_properties(doc: &mut Value) -> Vec<String> {
@@ -727,6 +754,12 @@ fn render_spec_info(p: &Prepared, generated_lines: usize) -> String {
         "/// Schemas whose custom keys (`additionalProperties: true`) are kept in a flattened `extra` map.\n\
          pub const OPEN_OBJECTS: &[&str] = &[{}];",
         list(&mut p.kept_additional_properties.iter().map(String::as_str))
+    );
+    let _ = writeln!(
+        s,
+        "/// Properties whose documented `default` is not applied by the client (only set values are sent).\n\
+         pub const DOCUMENTED_DEFAULTS: &[&str] = &[{}];",
+        list(&mut p.removed_defaults.iter().map(String::as_str))
     );
     s.push_str(
         "/// Decodes `json` as the generated type of component schema `schema`, then encodes it again.\n\
