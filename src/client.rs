@@ -207,16 +207,11 @@ pub(crate) async fn error_from_response(mut response: reqwest::Response, attempt
     let status = response.status();
     let headers = response.headers().clone();
     let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                body.extend_from_slice(&chunk);
-                if body.len() >= MAX_ERROR_BODY {
-                    break;
-                }
-            }
-            // A body that breaks off still leaves us the status: report what we have.
-            Ok(None) | Err(_) => break,
+    // A body that breaks off still leaves us the status: report what we have.
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
         }
     }
     Error::from_response(status, &headers, &body, attempts)
@@ -281,10 +276,10 @@ impl ClientBuilder {
         if let Ok(key) = std::env::var(API_KEY_ENV) {
             b.api_key = Some(SecretString::from(key));
         }
-        if let Ok(url) = std::env::var(BASE_URL_ENV) {
-            if !url.trim().is_empty() {
-                b.base_url = Some(url);
-            }
+        if let Ok(url) = std::env::var(BASE_URL_ENV)
+            && !url.trim().is_empty()
+        {
+            b.base_url = Some(url);
         }
         b
     }

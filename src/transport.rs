@@ -2,7 +2,7 @@
 //! rate-limit tracking.
 //!
 //! Generated operations reach it through progenitor's `ClientHooks::exec`; hand-written ones
-//! (multipart uploads, the NDJSON stream) call [`Transport::execute`] with a factory that builds
+//! (multipart uploads, the NDJSON stream) call `Transport::execute` with a factory that builds
 //! the request again for each attempt, so that bodies which cannot be cloned (a streamed file)
 //! are re-opened instead of not retried.
 
@@ -207,11 +207,11 @@ impl Transport {
     /// Adds what every attempt carries: the key, the user agent, the timeout.
     fn prepare(&self, request: &mut Request, operation_id: &str) {
         let headers = request.headers_mut();
-        if let Some(key) = &self.shared.api_key {
-            if let Ok(mut value) = HeaderValue::from_str(key.expose_secret()) {
-                value.set_sensitive(true);
-                headers.insert(API_KEY_HEADER, value);
-            }
+        if let Some(key) = &self.shared.api_key
+            && let Ok(mut value) = HeaderValue::from_str(key.expose_secret())
+        {
+            value.set_sensitive(true);
+            headers.insert(API_KEY_HEADER, value);
         }
         headers.insert(USER_AGENT, self.shared.user_agent.clone());
         if request.timeout().is_none() {

@@ -110,10 +110,10 @@ fn every_operation_has_a_unique_id_a_declared_tag_and_a_summary() {
             .filter_map(|p| p["name"].as_str())
             .collect();
         for segment in path.split('/') {
-            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                if !declared_params.contains(name) {
-                    problems.push(format!("{at}: path parameter {name} not declared"));
-                }
+            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
+                && !declared_params.contains(name)
+            {
+                problems.push(format!("{at}: path parameter {name} not declared"));
             }
         }
     }
