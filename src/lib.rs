@@ -1,9 +1,4 @@
-//! Rust SDK for the Twelve Labs v1.2 video understanding API.
-//!
-//! Start with [`Client`]: [`Client::from_env`] reads `TWELVE_LABS_API_KEY` (and optionally
-//! `TWELVELABS_BASE_URL`). Every call returns [`Result`], whose [`Error`] tells API errors, rate
-//! limits, timeouts, connection failures, undecodable bodies and invalid input apart. Requests are
-//! retried per the client's [`RetryPolicy`]. The generated low-level client is [`raw`].
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
