@@ -113,6 +113,21 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// Indexes: create, list, get, rename, delete.
+    pub fn indexes(&self) -> crate::api::indexes::Indexes {
+        crate::api::indexes::Indexes::new(self.clone())
+    }
+
+    /// The videos of an index: list, get, update, delete, transcription, text, logos, thumbnails.
+    pub fn videos(&self, index: impl Into<crate::IndexId>) -> crate::api::videos::Videos {
+        crate::api::videos::Videos::new(self.clone(), index.into())
+    }
+
+    /// The engines of the platform.
+    pub fn engines(&self) -> crate::api::engines::Engines {
+        crate::api::engines::Engines::new(self.clone())
+    }
+
     /// The generated low-level client, configured like this one (key, retries, timeouts).
     pub fn raw(&self) -> &crate::raw::Client {
         &self.inner.raw
@@ -150,7 +165,17 @@ impl Client {
                 Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>,
             >,
     {
-        let (result, attempts, status) = CallContext::scope(request).await;
+        self.call_with_query(request, Vec::new()).await
+    }
+
+    /// [`Client::call`], appending `extra_query` to the request's query string (used for query
+    /// keys the spec cannot declare, such as custom-metadata filters).
+    pub(crate) async fn call_with_query<T, F>(&self, request: F, extra_query: Vec<(String, String)>) -> Result<T>
+    where
+        T: serde::de::DeserializeOwned,
+        F: std::future::Future<Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>>,
+    {
+        let (result, attempts, status) = CallContext::scope(request, extra_query).await;
         match result {
             Ok(value) => Ok(value.into_inner()),
             Err(e) => Err(convert_error::<T>(e, attempts, status).await),

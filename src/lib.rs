@@ -2,14 +2,26 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod api;
 pub mod client;
 pub mod error;
+pub mod ids;
+pub mod pagination;
 pub mod rate_limit;
 pub mod raw;
 pub mod retry;
 pub mod transport;
 
+pub use api::Filter;
+pub use api::indexes::Engine;
 pub use client::{Client, ClientBuilder, Config};
+pub use ids::{EmbedTaskId, EngineId, IndexId, IntegrationId, TaskId, VideoId};
+pub use pagination::{Page, TokenPage};
+pub use raw::types::{
+    Addon, ClassifyOption, Confidence, ConversationOption, EmbedTaskStatus, EngineOption, GistType,
+    GroupBy, SearchOperator, SearchOption, SearchSortOption, SearchThreshold, SortBy, SortOption,
+    TaskStatus,
+};
 pub use error::{ApiError, DecodeError, Error, ErrorCode, RateLimitedError, Result};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;

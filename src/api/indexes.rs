@@ -1,0 +1,270 @@
+//! Indexes: create, list, get, rename, delete.
+//!
+//! ```no_run
+//! # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
+//! use twelvelabs::{Addon, Engine, EngineOption::*};
+//! let index = tl.indexes().create("Content Creator Videos")
+//!     .engine(Engine::new("marengo2.6").options([Visual, Conversation, TextInVideo, Logo]))
+//!     .engine(Engine::new("pegasus1").options([Visual, Conversation]))
+//!     .addon(Addon::Thumbnail)
+//!     .send().await?;
+//! println!("created {index}");
+//! # Ok(()) }
+//! ```
+
+use chrono::{DateTime, Utc};
+
+use super::{Filter, apply_filter, page_number_list, rfc3339};
+use crate::error::{Error, Result};
+use crate::ids::IndexId;
+use crate::pagination::{Page, check_page_limit};
+use crate::raw::types::{self, Addon, EngineFamily, EngineOption, Index, SortBy, SortOption};
+use crate::Client;
+
+/// The indexes of the account. From [`Client::indexes`].
+#[derive(Clone, Debug)]
+pub struct Indexes {
+    client: Client,
+}
+
+impl Indexes {
+    pub(crate) fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// Starts creating an index named `name` (unique in the account). Add at least one engine.
+    pub fn create(&self, name: impl Into<String>) -> CreateIndex {
+        CreateIndex {
+            client: self.client.clone(),
+            name: name.into(),
+            engines: Vec::new(),
+            addons: Vec::new(),
+        }
+    }
+
+    /// Lists indexes (page by page, or as a stream).
+    pub fn list(&self) -> ListIndexes {
+        ListIndexes {
+            client: self.client.clone(),
+            page_limit: None,
+            concurrency: 1,
+            sort_by: None,
+            sort_option: None,
+            name: None,
+            engine_family: None,
+            engine_options: Vec::new(),
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    /// Retrieves an index.
+    pub async fn get(&self, id: impl Into<IndexId>) -> Result<Index> {
+        let id = id.into();
+        let raw = self.client.raw();
+        self.client
+            .call(raw.get_index().index_id(id.checked("index_id")?).send())
+            .await
+    }
+
+    /// Renames an index (engines and options cannot change).
+    pub async fn rename(&self, id: impl Into<IndexId>, name: impl Into<String>) -> Result<()> {
+        let (id, name) = (id.into(), name.into());
+        if name.trim().is_empty() {
+            return Err(Error::invalid("index_name", "must not be empty"));
+        }
+        let raw = self.client.raw();
+        let body = types::UpdateIndexRequest {
+            index_name: name.try_into().map_err(|e| Error::invalid("index_name", format!("{e}")))?,
+        };
+        self.client
+            .call(raw.update_index().index_id(id.checked("index_id")?).body(body).send())
+            .await
+    }
+
+    /// Deletes an index and its videos.
+    pub async fn delete(&self, id: impl Into<IndexId>) -> Result<()> {
+        let id = id.into();
+        let raw = self.client.raw();
+        self.client
+            .call(raw.delete_index().index_id(id.checked("index_id")?).send())
+            .await
+    }
+}
+
+/// An engine and the options to enable for it, for [`CreateIndex::engine`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Engine {
+    name: String,
+    options: Vec<EngineOption>,
+}
+
+impl Engine {
+    /// An engine by name: `marengo2.6`, `pegasus1`, `pegasus1.1`…
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into(), options: Vec::new() }
+    }
+
+    /// The options to enable (Marengo: any of visual, conversation, text_in_video, logo; Pegasus:
+    /// visual and/or conversation). Fixed once the index exists.
+    pub fn options(mut self, options: impl IntoIterator<Item = EngineOption>) -> Self {
+        self.options.extend(options);
+        self
+    }
+}
+
+/// Creates an index. From [`Indexes::create`].
+#[derive(Clone, Debug)]
+#[must_use = "call .send()"]
+pub struct CreateIndex {
+    client: Client,
+    name: String,
+    engines: Vec<Engine>,
+    addons: Vec<Addon>,
+}
+
+impl CreateIndex {
+    /// Adds an engine with its options.
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engines.push(engine);
+        self
+    }
+
+    /// Adds an add-on (`thumbnail`; needs Marengo).
+    pub fn addon(mut self, addon: Addon) -> Self {
+        self.addons.push(addon);
+        self
+    }
+
+    /// Creates the index and returns its id.
+    pub async fn send(self) -> Result<IndexId> {
+        if self.name.trim().is_empty() {
+            return Err(Error::invalid("index_name", "must not be empty"));
+        }
+        if self.engines.is_empty() {
+            return Err(Error::invalid("engines", "add at least one engine"));
+        }
+        let mut engines = Vec::with_capacity(self.engines.len());
+        for e in self.engines {
+            if e.name.trim().is_empty() {
+                return Err(Error::invalid("engines.engine_name", "must not be empty"));
+            }
+            if e.options.is_empty() {
+                return Err(Error::invalid(
+                    "engines.engine_options",
+                    format!("engine {} needs at least one option", e.name),
+                ));
+            }
+            engines.push(types::IndexEngine {
+                id: None,
+                engine_name: e.name,
+                engine_options: e.options,
+                addons: Vec::new(),
+                finetuned: None,
+            });
+        }
+        let body = types::CreateIndexRequest {
+            index_name: self.name.try_into().map_err(|e| Error::invalid("index_name", format!("{e}")))?,
+            engines,
+            addons: self.addons,
+        };
+        let raw = self.client.raw();
+        let created = self.client.call(raw.create_index().body(body).send()).await?;
+        Ok(IndexId::new(created.id))
+    }
+}
+
+/// Lists indexes. From [`Indexes::list`].
+#[derive(Clone, Debug)]
+#[must_use = "call .send(), .pages() or .items()"]
+pub struct ListIndexes {
+    client: Client,
+    page_limit: Option<u64>,
+    concurrency: usize,
+    sort_by: Option<SortBy>,
+    sort_option: Option<SortOption>,
+    name: Option<String>,
+    engine_family: Option<EngineFamily>,
+    engine_options: Vec<EngineOption>,
+    created_at: Option<Filter<DateTime<Utc>>>,
+    updated_at: Option<Filter<DateTime<Utc>>>,
+}
+
+page_number_list!(ListIndexes, Index);
+
+impl ListIndexes {
+    /// Sort by creation or update date.
+    pub fn sort_by(mut self, by: SortBy) -> Self {
+        self.sort_by = Some(by);
+        self
+    }
+    /// Sort direction (the API's default is descending).
+    pub fn sort_option(mut self, o: SortOption) -> Self {
+        self.sort_option = Some(o);
+        self
+    }
+    /// Only indexes with this name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Only indexes with an engine of this family.
+    pub fn engine_family(mut self, f: EngineFamily) -> Self {
+        self.engine_family = Some(f);
+        self
+    }
+    /// Only indexes with these engine options.
+    pub fn engine_options(mut self, o: impl IntoIterator<Item = EngineOption>) -> Self {
+        self.engine_options.extend(o);
+        self
+    }
+    /// Filter on the creation date.
+    pub fn created_at(mut self, f: impl Into<Filter<DateTime<Utc>>>) -> Self {
+        self.created_at = Some(f.into());
+        self
+    }
+    /// Filter on the update date.
+    pub fn updated_at(mut self, f: impl Into<Filter<DateTime<Utc>>>) -> Self {
+        self.updated_at = Some(f.into());
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        check_page_limit(self.page_limit)?;
+        if let Some(f) = &self.created_at {
+            f.check("created_at")?;
+        }
+        if let Some(f) = &self.updated_at {
+            f.check("updated_at")?;
+        }
+        Ok(())
+    }
+
+    async fn fetch(self, page: u64) -> Result<Page<Index>> {
+        let raw = self.client.raw();
+        let mut b = raw.list_indexes().page(page);
+        if let Some(n) = self.page_limit {
+            b = b.page_limit(n);
+        }
+        if let Some(s) = self.sort_by {
+            b = b.sort_by(s);
+        }
+        if let Some(s) = self.sort_option {
+            b = b.sort_option(s);
+        }
+        if let Some(n) = &self.name {
+            b = b.index_name(n.clone());
+        }
+        if let Some(f) = self.engine_family.clone() {
+            b = b.engine_family(f);
+        }
+        if !self.engine_options.is_empty() {
+            let joined: Vec<&str> = self.engine_options.iter().map(EngineOption::as_str).collect();
+            b = b.engine_options(joined.join(","));
+        }
+        apply_filter!(b, self.created_at, created_at, created_at_gte, created_at_lte, rfc3339);
+        apply_filter!(b, self.updated_at, updated_at, updated_at_gte, updated_at_lte, rfc3339);
+        let list = self.client.call(b.send()).await?;
+        Ok(Page { items: list.data, page, page_info: list.page_info })
+    }
+}
