@@ -123,6 +123,11 @@ impl Client {
         crate::api::videos::Videos::new(self.clone(), index.into())
     }
 
+    /// Video indexing tasks: uploads, YouTube, transfers, imports, waiting.
+    pub fn tasks(&self) -> crate::api::tasks::Tasks {
+        crate::api::tasks::Tasks::new(self.clone())
+    }
+
     /// The engines of the platform.
     pub fn engines(&self) -> crate::api::engines::Engines {
         crate::api::engines::Engines::new(self.clone())
@@ -170,10 +175,16 @@ impl Client {
 
     /// [`Client::call`], appending `extra_query` to the request's query string (used for query
     /// keys the spec cannot declare, such as custom-metadata filters).
-    pub(crate) async fn call_with_query<T, F>(&self, request: F, extra_query: Vec<(String, String)>) -> Result<T>
+    pub(crate) async fn call_with_query<T, F>(
+        &self,
+        request: F,
+        extra_query: Vec<(String, String)>,
+    ) -> Result<T>
     where
         T: serde::de::DeserializeOwned,
-        F: std::future::Future<Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>>,
+        F: std::future::Future<
+                Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>,
+            >,
     {
         let (result, attempts, status) = CallContext::scope(request, extra_query).await;
         match result {
@@ -181,6 +192,63 @@ impl Client {
             Err(e) => Err(convert_error::<T>(e, attempts, status).await),
         }
     }
+}
+
+impl Client {
+    /// Sends a hand-written request (multipart, NDJSON) through the transport: `make` builds it for
+    /// each attempt (`None` when it cannot be built again). Returns the 2xx response; any other
+    /// status becomes an [`Error`].
+    pub(crate) async fn execute_raw(
+        &self,
+        operation_id: &'static str,
+        mut make: impl FnMut(&reqwest::Client, &str) -> Option<reqwest::Request>,
+    ) -> Result<reqwest::Response> {
+        use progenitor_client::ClientInfo;
+        let raw = self.raw();
+        let (http, base) = (raw.client(), raw.baseurl());
+        let Some(first) = make(http, base) else {
+            return Err(Error::invalid("request", "the request could not be built"));
+        };
+        let transport = raw.inner();
+        let fut = transport.execute(http, operation_id, first, || make(http, base));
+        let (result, attempts, _) = CallContext::scope(fut, Vec::new()).await;
+        let attempts = attempts.max(1);
+        match result {
+            Ok(r) if r.status().is_success() => Ok(r),
+            Ok(r) => Err(error_from_response(r, attempts).await),
+            Err(e) => Err(transport_error(e, attempts)),
+        }
+    }
+
+    /// Sends a multipart form to `POST {base}{path}` and decodes the JSON answer.
+    pub(crate) async fn send_form<T: serde::de::DeserializeOwned>(
+        &self,
+        operation_id: &'static str,
+        path: &str,
+        form: crate::upload::FormSpec,
+        progress: Option<crate::upload::Progress>,
+    ) -> Result<T> {
+        let response = self
+            .execute_raw(operation_id, |http, base| {
+                let form = form.build(progress.clone())?;
+                http.post(format!("{base}{path}"))
+                    .multipart(form)
+                    .build()
+                    .ok()
+            })
+            .await?;
+        decode_json(response).await
+    }
+}
+
+/// Reads a 2xx response and decodes it as `T`, with the JSON path of any failure.
+pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T> {
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| transport_error(e, 1))?;
+    serde_json::from_slice(&body)
+        .map_err(|e| Error::Decode(Box::new(DecodeError::new::<T>(Some(status), &body, e))))
 }
 
 /// Turns a generated-client error into ours. Async because an error response's body is read here.

@@ -77,6 +77,25 @@ pub enum Error {
     /// The client could not be configured (missing API key, bad base URL…). No request was sent.
     #[error("configuration error: {0}")]
     Config(String),
+    /// A waited-for task ended in `failed`.
+    #[error("task {} failed (status {})", .0.id(), .0.status())]
+    TaskFailed(Box<crate::wait::WaitedTask>),
+    /// Waiting for a task reached its deadline; carries the last state seen.
+    #[error("task {} was not done after {waited:?} (last status {})", last.id(), last.status())]
+    WaitTimeout {
+        /// How long the waiter waited.
+        waited: Duration,
+        /// The task as last seen.
+        last: Box<crate::wait::WaitedTask>,
+    },
+    /// The text-generation stream reported an error, or ended without `stream_end`.
+    #[error("generation stream failed: {message}")]
+    StreamFailed {
+        /// What the stream said (or that it ended early).
+        message: String,
+        /// The error code, when the stream sent one.
+        code: Option<String>,
+    },
     /// Reading a local file failed.
     #[error("I/O error on {}: {source}", path.display())]
     Io {

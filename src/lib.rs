@@ -11,19 +11,21 @@ pub mod rate_limit;
 pub mod raw;
 pub mod retry;
 pub mod transport;
+pub mod upload;
+pub mod wait;
 
 pub use api::Filter;
 pub use api::indexes::Engine;
 pub use client::{Client, ClientBuilder, Config};
+pub use error::{ApiError, DecodeError, Error, ErrorCode, RateLimitedError, Result};
 pub use ids::{EmbedTaskId, EngineId, IndexId, IntegrationId, TaskId, VideoId};
 pub use pagination::{Page, TokenPage};
+pub use rate_limit::RateLimit;
 pub use raw::types::{
     Addon, ClassifyOption, Confidence, ConversationOption, EmbedTaskStatus, EngineOption, GistType,
     GroupBy, SearchOperator, SearchOption, SearchSortOption, SearchThreshold, SortBy, SortOption,
     TaskStatus,
 };
-pub use error::{ApiError, DecodeError, Error, ErrorCode, RateLimitedError, Result};
-pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 
 /// Which hand-written operations the crate implements (read by the coverage test).

@@ -98,12 +98,19 @@ impl<T> Page<T> {
 }
 
 /// Fetches page `n` of a list.
-pub(crate) type FetchPage<T> = std::sync::Arc<dyn Fn(u64) -> BoxFuture<'static, Result<Page<T>>> + Send + Sync>;
+pub(crate) type FetchPage<T> =
+    std::sync::Arc<dyn Fn(u64) -> BoxFuture<'static, Result<Page<T>>> + Send + Sync>;
 
 enum State<T> {
     Start,
-    Sequential { next: u64, previous: Option<u64> },
-    Concurrent { inner: BoxStream<'static, Result<Page<T>>>, expected: u64 },
+    Sequential {
+        next: u64,
+        previous: Option<u64>,
+    },
+    Concurrent {
+        inner: BoxStream<'static, Result<Page<T>>>,
+        expected: u64,
+    },
     Done,
 }
 
@@ -175,7 +182,10 @@ pub(crate) fn page_stream<T: Send + 'static>(
                         let mismatch = page.reported_page().is_some_and(|p| p != expected);
                         if page.items.is_empty() || mismatch {
                             if mismatch {
-                                tracing::warn!(page = expected, "server answered another page; stopping");
+                                tracing::warn!(
+                                    page = expected,
+                                    "server answered another page; stopping"
+                                );
                             }
                             return None;
                         }
@@ -195,7 +205,10 @@ pub(crate) fn page_stream<T: Send + 'static>(
 }
 
 /// The items of a stream of pages, in order.
-pub(crate) fn items_of<P, T>(pages: BoxStream<'static, Result<P>>, items: fn(P) -> Vec<T>) -> BoxStream<'static, Result<T>>
+pub(crate) fn items_of<P, T>(
+    pages: BoxStream<'static, Result<P>>,
+    items: fn(P) -> Vec<T>,
+) -> BoxStream<'static, Result<T>>
 where
     P: Send + 'static,
     T: Send + 'static,
@@ -229,7 +242,8 @@ impl<T> TokenPage<T> {
 }
 
 /// Fetches the page of a token.
-pub(crate) type FetchToken<P> = std::sync::Arc<dyn Fn(String) -> BoxFuture<'static, Result<P>> + Send + Sync>;
+pub(crate) type FetchToken<P> =
+    std::sync::Arc<dyn Fn(String) -> BoxFuture<'static, Result<P>> + Send + Sync>;
 
 /// The first page, then every page its tokens lead to. Ends on a missing or repeated token and on
 /// an empty page.
@@ -282,7 +296,10 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     fn info(page: i64, total: i64) -> PageInfo {
-        serde_json::from_value(serde_json::json!({"page": page, "total_page": total, "limit_per_page": 3})).unwrap()
+        serde_json::from_value(
+            serde_json::json!({"page": page, "total_page": total, "limit_per_page": 3}),
+        )
+        .unwrap()
     }
 
     fn fetcher(total: u64, log: Arc<Mutex<Vec<u64>>>) -> FetchPage<u64> {
@@ -293,7 +310,11 @@ mod tests {
                 tokio::time::sleep(std::time::Duration::from_millis(30 / n)).await;
                 log.lock().unwrap().push(n);
                 Ok(Page {
-                    items: if n <= total { vec![n * 10, n * 10 + 1, n * 10 + 2] } else { vec![] },
+                    items: if n <= total {
+                        vec![n * 10, n * 10 + 1, n * 10 + 2]
+                    } else {
+                        vec![]
+                    },
                     page: n,
                     page_info: Some(info(n as i64, total as i64)),
                 })
@@ -315,7 +336,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(seq, con);
-        assert_eq!(log.lock().unwrap().len(), 14, "no page fetched twice or beyond total");
+        assert_eq!(
+            log.lock().unwrap().len(),
+            14,
+            "no page fetched twice or beyond total"
+        );
     }
 
     #[tokio::test]
@@ -325,7 +350,13 @@ mod tests {
         let fetch: FetchPage<u64> = Arc::new(move |_n| {
             c.fetch_add(1, Ordering::SeqCst);
             // Always answers page 1 of 99, whatever was asked.
-            Box::pin(async { Ok(Page { items: vec![1, 2, 3], page: 1, page_info: Some(info(1, 99)) }) })
+            Box::pin(async {
+                Ok(Page {
+                    items: vec![1, 2, 3],
+                    page: 1,
+                    page_info: Some(info(1, 99)),
+                })
+            })
         });
         let pages: Vec<_> = page_stream(fetch, 1, 1).try_collect().await.unwrap();
         assert_eq!(pages.len(), 1);
@@ -337,12 +368,23 @@ mod tests {
         let fetch: FetchPage<u64> = Arc::new(|n| {
             Box::pin(async move {
                 match n {
-                    1 => Ok(Page { items: vec![1], page: 1, page_info: Some(info(1, 5)) }),
-                    _ => Ok(Page { items: vec![], page: n, page_info: Some(info(n as i64, 5)) }),
+                    1 => Ok(Page {
+                        items: vec![1],
+                        page: 1,
+                        page_info: Some(info(1, 5)),
+                    }),
+                    _ => Ok(Page {
+                        items: vec![],
+                        page: n,
+                        page_info: Some(info(n as i64, 5)),
+                    }),
                 }
             })
         });
-        let items: Vec<u64> = items_of(page_stream(fetch, 1, 1), |p| p.items).try_collect().await.unwrap();
+        let items: Vec<u64> = items_of(page_stream(fetch, 1, 1), |p| p.items)
+            .try_collect()
+            .await
+            .unwrap();
         assert_eq!(items, vec![1]);
 
         let fetch: FetchPage<u64> = Arc::new(|n| {
@@ -350,25 +392,35 @@ mod tests {
                 if n == 2 {
                     Err(Error::invalid("x", "boom"))
                 } else {
-                    Ok(Page { items: vec![n], page: n, page_info: Some(info(n as i64, 3)) })
+                    Ok(Page {
+                        items: vec![n],
+                        page: n,
+                        page_info: Some(info(n as i64, 3)),
+                    })
                 }
             })
         });
-        let all: Vec<Result<u64>> = items_of(page_stream(fetch, 1, 1), |p| p.items).collect().await;
+        let all: Vec<Result<u64>> = items_of(page_stream(fetch, 1, 1), |p| p.items)
+            .collect()
+            .await;
         assert_eq!(all.len(), 2);
         assert!(all[1].is_err());
     }
 
     #[tokio::test]
     async fn token_walk_stops_on_a_repeated_token() {
-        let first: BoxFuture<'static, Result<(usize, Option<String>)>> = Box::pin(async { Ok((3, Some("a".into()))) });
+        let first: BoxFuture<'static, Result<(usize, Option<String>)>> =
+            Box::pin(async { Ok((3, Some("a".into()))) });
         let calls = Arc::new(AtomicU64::new(0));
         let c = calls.clone();
         let next: FetchToken<(usize, Option<String>)> = Arc::new(move |t| {
             c.fetch_add(1, Ordering::SeqCst);
             Box::pin(async move { Ok((3, Some(if t == "a" { "b".into() } else { "a".into() }))) })
         });
-        let pages: Vec<_> = token_stream(first, next, |p| p.clone()).try_collect().await.unwrap();
+        let pages: Vec<_> = token_stream(first, next, |p| p.clone())
+            .try_collect()
+            .await
+            .unwrap();
         assert_eq!(pages.len(), 3); // first, "a", "b" (which points back to "a")
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }

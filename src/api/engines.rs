@@ -1,9 +1,9 @@
 //! Engines: list and get.
 
+use crate::Client;
 use crate::error::Result;
 use crate::ids::EngineId;
 use crate::raw::types::Engine;
-use crate::Client;
 
 /// The platform's engines. From [`Client::engines`].
 #[derive(Clone, Debug)]
@@ -34,6 +34,8 @@ impl Engines {
     pub async fn get(&self, id: impl Into<EngineId>) -> Result<Engine> {
         let id = id.into();
         let raw = self.client.raw();
-        self.client.call(raw.get_engine().engine_id(id.checked("engine_id")?).send()).await
+        self.client
+            .call(raw.get_engine().engine_id(id.checked("engine_id")?).send())
+            .await
     }
 }

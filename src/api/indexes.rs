@@ -15,11 +15,11 @@
 use chrono::{DateTime, Utc};
 
 use super::{Filter, apply_filter, page_number_list, rfc3339};
+use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::IndexId;
 use crate::pagination::{Page, check_page_limit};
 use crate::raw::types::{self, Addon, EngineFamily, EngineOption, Index, SortBy, SortOption};
-use crate::Client;
 
 /// The indexes of the account. From [`Client::indexes`].
 #[derive(Clone, Debug)]
@@ -75,10 +75,17 @@ impl Indexes {
         }
         let raw = self.client.raw();
         let body = types::UpdateIndexRequest {
-            index_name: name.try_into().map_err(|e| Error::invalid("index_name", format!("{e}")))?,
+            index_name: name
+                .try_into()
+                .map_err(|e| Error::invalid("index_name", format!("{e}")))?,
         };
         self.client
-            .call(raw.update_index().index_id(id.checked("index_id")?).body(body).send())
+            .call(
+                raw.update_index()
+                    .index_id(id.checked("index_id")?)
+                    .body(body)
+                    .send(),
+            )
             .await
     }
 
@@ -102,7 +109,10 @@ pub struct Engine {
 impl Engine {
     /// An engine by name: `marengo2.6`, `pegasus1`, `pegasus1.1`…
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), options: Vec::new() }
+        Self {
+            name: name.into(),
+            options: Vec::new(),
+        }
     }
 
     /// The options to enable (Marengo: any of visual, conversation, text_in_video, logo; Pegasus:
@@ -164,12 +174,18 @@ impl CreateIndex {
             });
         }
         let body = types::CreateIndexRequest {
-            index_name: self.name.try_into().map_err(|e| Error::invalid("index_name", format!("{e}")))?,
+            index_name: self
+                .name
+                .try_into()
+                .map_err(|e| Error::invalid("index_name", format!("{e}")))?,
             engines,
             addons: self.addons,
         };
         let raw = self.client.raw();
-        let created = self.client.call(raw.create_index().body(body).send()).await?;
+        let created = self
+            .client
+            .call(raw.create_index().body(body).send())
+            .await?;
         Ok(IndexId::new(created.id))
     }
 }
@@ -259,12 +275,34 @@ impl ListIndexes {
             b = b.engine_family(f);
         }
         if !self.engine_options.is_empty() {
-            let joined: Vec<&str> = self.engine_options.iter().map(EngineOption::as_str).collect();
+            let joined: Vec<&str> = self
+                .engine_options
+                .iter()
+                .map(EngineOption::as_str)
+                .collect();
             b = b.engine_options(joined.join(","));
         }
-        apply_filter!(b, self.created_at, created_at, created_at_gte, created_at_lte, rfc3339);
-        apply_filter!(b, self.updated_at, updated_at, updated_at_gte, updated_at_lte, rfc3339);
+        apply_filter!(
+            b,
+            self.created_at,
+            created_at,
+            created_at_gte,
+            created_at_lte,
+            rfc3339
+        );
+        apply_filter!(
+            b,
+            self.updated_at,
+            updated_at,
+            updated_at_gte,
+            updated_at_lte,
+            rfc3339
+        );
         let list = self.client.call(b.send()).await?;
-        Ok(Page { items: list.data, page, page_info: list.page_info })
+        Ok(Page {
+            items: list.data,
+            page,
+            page_info: list.page_info,
+        })
     }
 }

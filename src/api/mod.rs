@@ -38,19 +38,35 @@ pub struct Filter<T> {
 impl<T> Filter<T> {
     /// Exactly `v`.
     pub fn eq(v: T) -> Self {
-        Self { eq: Some(v), gte: None, lte: None }
+        Self {
+            eq: Some(v),
+            gte: None,
+            lte: None,
+        }
     }
     /// At least `v`.
     pub fn gte(v: T) -> Self {
-        Self { eq: None, gte: Some(v), lte: None }
+        Self {
+            eq: None,
+            gte: Some(v),
+            lte: None,
+        }
     }
     /// At most `v`.
     pub fn lte(v: T) -> Self {
-        Self { eq: None, gte: None, lte: Some(v) }
+        Self {
+            eq: None,
+            gte: None,
+            lte: Some(v),
+        }
     }
     /// Between `low` and `high`, inclusive.
     pub fn between(low: T, high: T) -> Self {
-        Self { eq: None, gte: Some(low), lte: Some(high) }
+        Self {
+            eq: None,
+            gte: Some(low),
+            lte: Some(high),
+        }
     }
 }
 
@@ -66,7 +82,10 @@ impl<T: PartialOrd> Filter<T> {
         if let (Some(lo), Some(hi)) = (&self.gte, &self.lte)
             && lo > hi
         {
-            return Err(Error::invalid(field, "the lower bound is above the upper bound"));
+            return Err(Error::invalid(
+                field,
+                "the lower bound is above the upper bound",
+            ));
         }
         Ok(())
     }

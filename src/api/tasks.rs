@@ -1,1 +1,515 @@
-//! tasks (being written).
+//! Video indexing tasks: upload (file, bytes, reader, URL), YouTube, transfers, cloud imports,
+//! list, get, delete, status counts, and waiting.
+//!
+//! ```no_run
+//! # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
+//! let index = twelvelabs::IndexId::from("666599d4e6fb7df29de0f89c");
+//! let task = tl.tasks().create(&index)
+//!     .video_file("clip.mp4")
+//!     .on_progress(|sent, total| eprintln!("{sent}/{total} bytes"))
+//!     .send().await?;
+//! let ready = tl.tasks().wait(&task.id).await?;
+//! println!("video {:?}", ready.video_id);
+//! # Ok(()) }
+//! ```
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{Filter, apply_filter, page_number_list, rfc3339};
+use crate::Client;
+use crate::error::{Error, Result};
+use crate::ids::{IndexId, IntegrationId, TaskId, VideoId};
+use crate::pagination::{Page, check_page_limit};
+use crate::raw::types::{
+    self, ImportLog, ImportResult, ImportStatus, SortBy, SortOption, Task, TaskStatusCounts,
+};
+use crate::upload::{FormSpec, Media, Progress};
+use crate::wait::Wait;
+
+/// Video indexing tasks. From [`Client::tasks`].
+#[derive(Clone, Debug)]
+pub struct Tasks {
+    client: Client,
+}
+
+/// A task just created by an upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreatedTask {
+    /// The task id: wait on it with [`Tasks::wait`].
+    pub id: TaskId,
+    /// The video id, when the API already returns it (the v1.3 docs say it does).
+    pub video_id: Option<VideoId>,
+}
+
+impl Tasks {
+    pub(crate) fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// Starts an upload into `index`: set exactly one video source, then `.send()`.
+    pub fn create(&self, index: impl Into<IndexId>) -> CreateTask {
+        CreateTask {
+            client: self.client.clone(),
+            index: index.into(),
+            video: None,
+            sources: 0,
+            transcription: None,
+            language: None,
+            disable_video_stream: None,
+            progress: None,
+        }
+    }
+
+    /// Indexes a YouTube video (it must be embeddable). Returns the task id.
+    pub async fn create_from_youtube(
+        &self,
+        index: impl Into<IndexId>,
+        url: impl Into<String>,
+    ) -> Result<TaskId> {
+        let (index, url) = (index.into(), url.into());
+        Media::url(url.clone()).check("url").await?;
+        let body = types::CreateExternalProviderTaskRequest {
+            index_id: index.checked("index_id")?.to_owned(),
+            url,
+        };
+        let raw = self.client.raw();
+        let created = self
+            .client
+            .call(raw.create_external_provider_task().body(body).send())
+            .await?;
+        Ok(TaskId::new(created.id))
+    }
+
+    /// Retrieves a task.
+    pub async fn get(&self, id: impl Into<TaskId>) -> Result<Task> {
+        let id = id.into();
+        let raw = self.client.raw();
+        self.client
+            .call(raw.get_task().task_id(id.checked("task_id")?).send())
+            .await
+    }
+
+    /// Deletes a task.
+    pub async fn delete(&self, id: impl Into<TaskId>) -> Result<()> {
+        let id = id.into();
+        let raw = self.client.raw();
+        self.client
+            .call(raw.delete_task().task_id(id.checked("task_id")?).send())
+            .await
+    }
+
+    /// Lists tasks (newest first by default).
+    pub fn list(&self) -> ListTasks {
+        ListTasks {
+            client: self.client.clone(),
+            page_limit: None,
+            concurrency: 1,
+            sort_by: None,
+            sort_option: None,
+            index: None,
+            filename: None,
+            duration: None,
+            width: None,
+            height: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    /// Counts an index's tasks by status.
+    pub async fn status_counts(&self, index: impl Into<IndexId>) -> Result<TaskStatusCounts> {
+        let index = index.into();
+        let raw = self.client.raw();
+        self.client
+            .call(
+                raw.get_task_status()
+                    .index_id(index.checked("index_id")?)
+                    .send(),
+            )
+            .await
+    }
+
+    /// Waits until the task is `ready` (see [`Wait`] for the options). A `failed` task is
+    /// [`Error::TaskFailed`]; the deadline is [`Error::WaitTimeout`].
+    pub fn wait(&self, id: impl Into<TaskId>) -> Wait<Task> {
+        let (tasks, id) = (self.clone(), id.into());
+        Wait::new(Arc::new(move || {
+            let (tasks, id) = (tasks.clone(), id.clone());
+            Box::pin(async move { tasks.get(id).await })
+        }))
+    }
+
+    /// Transfers the videos listed in a JSON file (`[{index_id, language, object, transcription}]`,
+    /// S3 URLs). Any 2xx answer is a success.
+    pub async fn transfer(&self, file: impl AsRef<Path>) -> Result<()> {
+        let mut form = FormSpec::default();
+        form.media("file", "file", Media::path(file)).await?;
+        self.client
+            .execute_raw("create_transfer", |http, base| {
+                let form = form.build(None)?;
+                http.post(format!("{base}/tasks/transfers"))
+                    .multipart(form)
+                    .build()
+                    .ok()
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Starts a cloud import from an integration into `index`.
+    pub fn import(
+        &self,
+        integration: impl Into<IntegrationId>,
+        index: impl Into<IndexId>,
+    ) -> ImportVideos {
+        ImportVideos {
+            client: self.client.clone(),
+            integration: integration.into(),
+            index: index.into(),
+            incremental: None,
+            retry_failed: None,
+            user_metadata: serde_json::Map::new(),
+        }
+    }
+
+    /// The videos of a cloud import by status.
+    pub async fn import_status(
+        &self,
+        integration: impl Into<IntegrationId>,
+        index: impl Into<IndexId>,
+    ) -> Result<ImportStatus> {
+        let (integration, index) = (integration.into(), index.into());
+        let raw = self.client.raw();
+        let b = raw
+            .get_import_status()
+            .integration_id(integration.checked("integration_id")?)
+            .index_id(index.checked("index_id")?);
+        self.client.call(b.send()).await
+    }
+
+    /// The imports of an integration.
+    pub async fn import_logs(
+        &self,
+        integration: impl Into<IntegrationId>,
+    ) -> Result<Vec<ImportLog>> {
+        let integration = integration.into();
+        let raw = self.client.raw();
+        let b = raw
+            .get_import_logs()
+            .integration_id(integration.checked("integration_id")?);
+        Ok(self.client.call(b.send()).await?.data)
+    }
+}
+
+/// Uploads a video to index. From [`Tasks::create`].
+#[derive(Clone)]
+#[must_use = "call .send()"]
+pub struct CreateTask {
+    client: Client,
+    index: IndexId,
+    video: Option<Media>,
+    sources: u8,
+    transcription: Option<Media>,
+    language: Option<String>,
+    disable_video_stream: Option<bool>,
+    progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for CreateTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateTask")
+            .field("index", &self.index)
+            .field("video", &self.video)
+            .field("transcription", &self.transcription)
+            .field("language", &self.language)
+            .field("disable_video_stream", &self.disable_video_stream)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CreateTask {
+    fn source(mut self, m: Media) -> Self {
+        self.video = Some(m);
+        self.sources += 1;
+        self
+    }
+    /// A local video file (streamed; ≤ 2 GB; re-opened for each retry).
+    pub fn video_file(self, path: impl AsRef<Path>) -> Self {
+        self.source(Media::path(path))
+    }
+    /// A video in memory.
+    pub fn video_bytes(self, data: impl Into<bytes::Bytes>, filename: impl Into<String>) -> Self {
+        self.source(Media::bytes(data, filename))
+    }
+    /// A video from a reader of known length (sent once; not retried).
+    pub fn video_reader(
+        self,
+        reader: impl tokio::io::AsyncRead + Send + Sync + 'static,
+        len: u64,
+        filename: impl Into<String>,
+    ) -> Self {
+        self.source(Media::reader(reader, len, filename))
+    }
+    /// A publicly reachable raw video file (not a web player page).
+    pub fn video_url(self, url: impl Into<String>) -> Self {
+        self.source(Media::url(url))
+    }
+    /// A transcription (SRT or VTT) file or URL; sets `provide_transcription`.
+    pub fn transcription(mut self, m: Media) -> Self {
+        self.transcription = Some(m);
+        self
+    }
+    /// The language of the video, e.g. `en`.
+    pub fn language(mut self, lang: impl Into<String>) -> Self {
+        self.language = Some(lang.into());
+        self
+    }
+    /// Do not keep an HLS stream of the video.
+    pub fn disable_video_stream(mut self, yes: bool) -> Self {
+        self.disable_video_stream = Some(yes);
+        self
+    }
+    /// Called as the video goes out with `(bytes sent, total bytes)`; reaches the total at the end.
+    pub fn on_progress(mut self, f: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Checks everything, uploads, and returns the new task.
+    pub async fn send(self) -> Result<CreatedTask> {
+        let index = self.index.checked("index_id")?.to_owned();
+        if self.sources > 1 {
+            return Err(Error::invalid(
+                "video_file",
+                "set only one of video_file, video_bytes, video_reader and video_url",
+            ));
+        }
+        let Some(video) = self.video else {
+            return Err(Error::invalid(
+                "video_file",
+                "set a video: video_file, video_bytes, video_reader or video_url",
+            ));
+        };
+        let mut form = FormSpec::default();
+        form.text("index_id", index);
+        form.media("video_url", "video_file", video).await?;
+        if let Some(t) = self.transcription {
+            form.media("transcription_url", "transcription_file", t)
+                .await?;
+            form.flag("provide_transcription", true);
+        }
+        if let Some(lang) = self.language {
+            form.text("language", lang);
+        }
+        if let Some(d) = self.disable_video_stream {
+            form.flag("disable_video_stream", d);
+        }
+        let created: types::CreatedResponse = self
+            .client
+            .send_form("create_task", "/tasks", form, self.progress)
+            .await?;
+        Ok(CreatedTask {
+            id: TaskId::new(created.id),
+            video_id: created.video_id.map(VideoId::new),
+        })
+    }
+}
+
+/// Starts a cloud import. From [`Tasks::import`].
+#[derive(Clone, Debug)]
+#[must_use = "call .send()"]
+pub struct ImportVideos {
+    client: Client,
+    integration: IntegrationId,
+    index: IndexId,
+    incremental: Option<bool>,
+    retry_failed: Option<bool>,
+    user_metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ImportVideos {
+    /// Only import files not imported before.
+    pub fn incremental(mut self, yes: bool) -> Self {
+        self.incremental = Some(yes);
+        self
+    }
+    /// Retry files that failed before.
+    pub fn retry_failed(mut self, yes: bool) -> Self {
+        self.retry_failed = Some(yes);
+        self
+    }
+    /// Metadata added to every imported video.
+    pub fn user_metadata(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        self.user_metadata.insert(key.into(), value.into());
+        self
+    }
+    /// Starts the import.
+    pub async fn send(self) -> Result<ImportResult> {
+        let body = types::ImportFromIntegrationRequest {
+            index_id: self.index.checked("index_id")?.to_owned(),
+            incremental_import: self.incremental,
+            retry_failed: self.retry_failed,
+            user_metadata: self.user_metadata,
+        };
+        let raw = self.client.raw();
+        let b = raw
+            .import_from_integration()
+            .integration_id(self.integration.checked("integration_id")?)
+            .body(body);
+        self.client.call(b.send()).await
+    }
+}
+
+/// Lists tasks. From [`Tasks::list`].
+#[derive(Clone, Debug)]
+#[must_use = "call .send(), .pages() or .items()"]
+pub struct ListTasks {
+    client: Client,
+    page_limit: Option<u64>,
+    concurrency: usize,
+    sort_by: Option<SortBy>,
+    sort_option: Option<SortOption>,
+    index: Option<IndexId>,
+    filename: Option<String>,
+    duration: Option<Filter<f64>>,
+    width: Option<Filter<i64>>,
+    height: Option<Filter<i64>>,
+    created_at: Option<Filter<DateTime<Utc>>>,
+    updated_at: Option<Filter<DateTime<Utc>>>,
+}
+
+page_number_list!(ListTasks, Task);
+
+impl ListTasks {
+    /// Sort by creation or update date.
+    pub fn sort_by(mut self, by: SortBy) -> Self {
+        self.sort_by = Some(by);
+        self
+    }
+    /// Sort direction.
+    pub fn sort_option(mut self, o: SortOption) -> Self {
+        self.sort_option = Some(o);
+        self
+    }
+    /// Only the tasks of this index.
+    pub fn index(mut self, index: impl Into<IndexId>) -> Self {
+        self.index = Some(index.into());
+        self
+    }
+    /// Only tasks for this file name.
+    pub fn filename(mut self, name: impl Into<String>) -> Self {
+        self.filename = Some(name.into());
+        self
+    }
+    /// Filter on the video duration in seconds.
+    pub fn duration(mut self, f: impl Into<Filter<f64>>) -> Self {
+        self.duration = Some(f.into());
+        self
+    }
+    /// Filter on the width.
+    pub fn width(mut self, f: impl Into<Filter<i64>>) -> Self {
+        self.width = Some(f.into());
+        self
+    }
+    /// Filter on the height.
+    pub fn height(mut self, f: impl Into<Filter<i64>>) -> Self {
+        self.height = Some(f.into());
+        self
+    }
+    /// Filter on the creation date.
+    pub fn created_at(mut self, f: impl Into<Filter<DateTime<Utc>>>) -> Self {
+        self.created_at = Some(f.into());
+        self
+    }
+    /// Filter on the update date.
+    pub fn updated_at(mut self, f: impl Into<Filter<DateTime<Utc>>>) -> Self {
+        self.updated_at = Some(f.into());
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        check_page_limit(self.page_limit)?;
+        if let Some(i) = &self.index {
+            i.checked("index_id")?;
+        }
+        if let Some(f) = &self.duration {
+            f.check("duration")?;
+        }
+        for (n, f) in [("width", &self.width), ("height", &self.height)] {
+            if let Some(f) = f {
+                f.check(n)?;
+            }
+        }
+        for (n, f) in [
+            ("created_at", &self.created_at),
+            ("updated_at", &self.updated_at),
+        ] {
+            if let Some(f) = f {
+                f.check(n)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn fetch(self, page: u64) -> Result<Page<Task>> {
+        let raw = self.client.raw();
+        let mut b = raw.list_tasks().page(page);
+        if let Some(n) = self.page_limit {
+            b = b.page_limit(n);
+        }
+        if let Some(s) = self.sort_by.clone() {
+            b = b.sort_by(s);
+        }
+        if let Some(s) = self.sort_option.clone() {
+            b = b.sort_option(s);
+        }
+        if let Some(i) = &self.index {
+            b = b.index_id(i.as_str());
+        }
+        if let Some(f) = &self.filename {
+            b = b.filename(f.clone());
+        }
+        let same = |v: &i64| *v;
+        let same_f = |v: &f64| *v;
+        apply_filter!(
+            b,
+            self.duration,
+            duration,
+            duration_gte,
+            duration_lte,
+            same_f
+        );
+        apply_filter!(b, self.width, width, width_gte, width_lte, same);
+        apply_filter!(b, self.height, height, height_gte, height_lte, same);
+        apply_filter!(
+            b,
+            self.created_at,
+            created_at,
+            created_at_gte,
+            created_at_lte,
+            rfc3339
+        );
+        apply_filter!(
+            b,
+            self.updated_at,
+            updated_at,
+            updated_at_gte,
+            updated_at_lte,
+            rfc3339
+        );
+        let list = self.client.call(b.send()).await?;
+        Ok(Page {
+            items: list.data,
+            page,
+            page_info: list.page_info,
+        })
+    }
+}

@@ -14,15 +14,22 @@
 use chrono::{DateTime, Utc};
 
 use super::{Filter, apply_filter, page_number_list, rfc3339};
+use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, VideoId};
 use crate::pagination::{Page, check_page_limit};
 use crate::raw::types::{self, MetadataValue, SortBy, SortOption, Video, VideoValue};
-use crate::Client;
 
 /// Metadata keys the API owns; they cannot be set or used as custom filters.
 const SYSTEM_METADATA: [&str; 8] = [
-    "duration", "filename", "fps", "height", "size", "width", "engine_ids", "video_title",
+    "duration",
+    "filename",
+    "fps",
+    "height",
+    "size",
+    "width",
+    "engine_ids",
+    "video_title",
 ];
 
 /// The videos of one index. From [`Client::videos`].
@@ -136,7 +143,10 @@ impl Videos {
         if let Some(t) = time
             && !(t.is_finite() && t >= 0.0)
         {
-            return Err(Error::invalid("time", "must be a non-negative number of seconds"));
+            return Err(Error::invalid(
+                "time",
+                "must be a non-negative number of seconds",
+            ));
         }
         let raw = self.client.raw();
         let mut b = raw
@@ -190,7 +200,10 @@ impl VideoData {
             if let Some(v) = v
                 && !(v.is_finite() && v >= 0.0)
             {
-                return Err(Error::invalid(field, "must be a non-negative number of seconds"));
+                return Err(Error::invalid(
+                    field,
+                    "must be a non-negative number of seconds",
+                ));
             }
         }
         if let (Some(s), Some(e)) = (self.start, self.end)
@@ -199,7 +212,10 @@ impl VideoData {
             return Err(Error::invalid("end", "must not be before start"));
         }
         let raw = self.client.raw();
-        let (index, video) = (self.index.checked("index_id")?, self.video.checked("video_id")?);
+        let (index, video) = (
+            self.index.checked("index_id")?,
+            self.video.checked("video_id")?,
+        );
         macro_rules! run {
             ($op:ident) => {{
                 let mut b = raw.$op().index_id(index).video_id(video);
@@ -248,7 +264,10 @@ impl UpdateVideo {
     /// Sends the update.
     pub async fn send(self) -> Result<()> {
         if self.title.is_none() && self.metadata.is_empty() {
-            return Err(Error::invalid("metadata", "nothing to update: set a title or metadata"));
+            return Err(Error::invalid(
+                "metadata",
+                "nothing to update: set a title or metadata",
+            ));
         }
         let mut metadata = std::collections::HashMap::new();
         for (k, v) in self.metadata {
@@ -256,11 +275,17 @@ impl UpdateVideo {
             if let MetadataValue::Number(f) = &v
                 && !f.is_finite()
             {
-                return Err(Error::invalid(format!("metadata.{k}"), "must be a finite number"));
+                return Err(Error::invalid(
+                    format!("metadata.{k}"),
+                    "must be a finite number",
+                ));
             }
             metadata.insert(k, v);
         }
-        let body = types::UpdateVideoRequest { video_title: self.title, metadata };
+        let body = types::UpdateVideoRequest {
+            video_title: self.title,
+            metadata,
+        };
         let raw = self.client.raw();
         let b = raw
             .update_video()
@@ -340,7 +365,11 @@ impl ListVideos {
     filter_setter!(duration, f64, "Filter on the duration in seconds.");
     filter_setter!(fps, f64, "Filter on the frame rate.");
     filter_setter!(created_at, DateTime<Utc>, "Filter on the creation date.");
-    filter_setter!(updated_at, DateTime<Utc>, "Filter on the update date (videos updated with PUT).");
+    filter_setter!(
+        updated_at,
+        DateTime<Utc>,
+        "Filter on the update date (videos updated with PUT)."
+    );
     filter_setter!(indexed_at, DateTime<Utc>, "Filter on the indexing date.");
 
     /// Only videos whose custom metadata field `key` equals `value` (sent as `key=value`).
@@ -358,7 +387,11 @@ impl ListVideos {
     fn check(&self) -> Result<()> {
         check_page_limit(self.page_limit)?;
         self.index.checked("index_id")?;
-        for (name, f) in [("size", &self.size), ("width", &self.width), ("height", &self.height)] {
+        for (name, f) in [
+            ("size", &self.size),
+            ("width", &self.width),
+            ("height", &self.height),
+        ] {
             if let Some(f) = f {
                 f.check(name)?;
             }
@@ -403,12 +436,47 @@ impl ListVideos {
         apply_filter!(b, self.size, size, size_gte, size_lte, same);
         apply_filter!(b, self.width, width, width_gte, width_lte, same);
         apply_filter!(b, self.height, height, height_gte, height_lte, same);
-        apply_filter!(b, self.duration, duration, duration_gte, duration_lte, same_f);
+        apply_filter!(
+            b,
+            self.duration,
+            duration,
+            duration_gte,
+            duration_lte,
+            same_f
+        );
         apply_filter!(b, self.fps, fps, fps_gte, fps_lte, same_f);
-        apply_filter!(b, self.created_at, created_at, created_at_gte, created_at_lte, rfc3339);
-        apply_filter!(b, self.updated_at, updated_at, updated_at_gte, updated_at_lte, rfc3339);
-        apply_filter!(b, self.indexed_at, indexed_at, indexed_at_gte, indexed_at_lte, rfc3339);
-        let list = self.client.call_with_query(b.send(), self.metadata.clone()).await?;
-        Ok(Page { items: list.data, page, page_info: list.page_info })
+        apply_filter!(
+            b,
+            self.created_at,
+            created_at,
+            created_at_gte,
+            created_at_lte,
+            rfc3339
+        );
+        apply_filter!(
+            b,
+            self.updated_at,
+            updated_at,
+            updated_at_gte,
+            updated_at_lte,
+            rfc3339
+        );
+        apply_filter!(
+            b,
+            self.indexed_at,
+            indexed_at,
+            indexed_at_gte,
+            indexed_at_lte,
+            rfc3339
+        );
+        let list = self
+            .client
+            .call_with_query(b.send(), self.metadata.clone())
+            .await?;
+        Ok(Page {
+            items: list.data,
+            page,
+            page_info: list.page_info,
+        })
     }
 }

@@ -1,0 +1,284 @@
+//! Uploads: the hand-written multipart requests (`POST /tasks`, `/tasks/transfers`, `/search-v2`,
+//! `/embed`, `/embed/tasks`).
+//!
+//! A [`Media`] is a file on disk (streamed with its length, never read whole into memory, and
+//! re-opened for each retry), bytes in memory, an `AsyncRead` of known length (sent once: it cannot
+//! be replayed, so it is not retried), or a URL. Files are checked before any request: they exist,
+//! are regular, non-empty files of at most 2 GB.
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use reqwest::multipart::{Form, Part};
+use tokio::io::AsyncRead;
+
+use crate::error::{Error, Result};
+
+/// The largest file the API accepts: 2 GB.
+pub const MAX_FILE_SIZE: u64 = 2 * 1024 * 1024 * 1024;
+
+/// A reader for [`Media::reader`].
+pub type BoxReader = Pin<Box<dyn AsyncRead + Send + Sync>>;
+
+/// Upload progress: `(bytes sent, total bytes)`.
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// What to upload.
+#[derive(Clone)]
+pub enum Media {
+    /// A local file, streamed.
+    Path(PathBuf),
+    /// Bytes in memory, with a file name.
+    Bytes {
+        /// The content.
+        data: Bytes,
+        /// The file name sent with it.
+        filename: String,
+    },
+    /// A reader of known length (not retried: it cannot be read twice).
+    Reader {
+        /// The reader; taken by the first attempt.
+        reader: Arc<Mutex<Option<BoxReader>>>,
+        /// Its length in bytes.
+        len: u64,
+        /// The file name sent with it.
+        filename: String,
+    },
+    /// A URL the API fetches itself.
+    Url(String),
+}
+
+impl std::fmt::Debug for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            Self::Bytes { data, filename } => f
+                .debug_struct("Bytes")
+                .field("len", &data.len())
+                .field("filename", filename)
+                .finish(),
+            Self::Reader { len, filename, .. } => f
+                .debug_struct("Reader")
+                .field("len", len)
+                .field("filename", filename)
+                .finish(),
+            Self::Url(u) => f.debug_tuple("Url").field(u).finish(),
+        }
+    }
+}
+
+impl Media {
+    /// A local file.
+    pub fn path(p: impl AsRef<Path>) -> Self {
+        Self::Path(p.as_ref().to_path_buf())
+    }
+    /// Bytes in memory.
+    pub fn bytes(data: impl Into<Bytes>, filename: impl Into<String>) -> Self {
+        Self::Bytes {
+            data: data.into(),
+            filename: filename.into(),
+        }
+    }
+    /// A reader of `len` bytes.
+    pub fn reader(
+        reader: impl AsyncRead + Send + Sync + 'static,
+        len: u64,
+        filename: impl Into<String>,
+    ) -> Self {
+        Self::Reader {
+            reader: Arc::new(Mutex::new(Some(Box::pin(reader)))),
+            len,
+            filename: filename.into(),
+        }
+    }
+    /// A URL.
+    pub fn url(u: impl Into<String>) -> Self {
+        Self::Url(u.into())
+    }
+
+    /// Checks the media before any request; returns its length (0 for a URL).
+    pub(crate) async fn check(&self, field: &'static str) -> Result<u64> {
+        match self {
+            Self::Path(p) => {
+                let meta = tokio::fs::metadata(p).await.map_err(|source| Error::Io {
+                    path: p.clone(),
+                    source,
+                })?;
+                if !meta.is_file() {
+                    return Err(Error::invalid(
+                        field,
+                        format!("{} is not a regular file", p.display()),
+                    ));
+                }
+                check_len(field, meta.len())
+            }
+            Self::Bytes { data, .. } => check_len(field, data.len() as u64),
+            Self::Reader { len, .. } => check_len(field, *len),
+            Self::Url(u) => {
+                let url = reqwest::Url::parse(u)
+                    .map_err(|e| Error::invalid(field, format!("not a URL: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(Error::invalid(field, "must be an http(s) URL"));
+                }
+                Ok(0)
+            }
+        }
+    }
+
+    /// The multipart part for an attempt; `None` when the media cannot be sent again.
+    fn part(&self, len: u64, progress: Option<Progress>) -> Option<Part> {
+        let (body, filename): (reqwest::Body, String) = match self {
+            Self::Url(u) => return Some(Part::text(u.clone())),
+            Self::Path(p) => {
+                let path = p.clone();
+                // Opened lazily, when the body is polled: every attempt re-opens the file.
+                let stream =
+                    futures::stream::once(async move { tokio::fs::File::open(path).await })
+                        .map(|file| match file {
+                            Ok(f) => tokio_util::io::ReaderStream::with_capacity(f, 256 * 1024)
+                                .left_stream(),
+                            Err(e) => futures::stream::once(async move { Err(e) }).right_stream(),
+                        })
+                        .flatten();
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "upload".into());
+                (
+                    reqwest::Body::wrap_stream(counted(stream, len, progress)),
+                    name,
+                )
+            }
+            Self::Bytes { data, filename } => {
+                let chunks: Vec<std::io::Result<Bytes>> = data
+                    .chunks(256 * 1024)
+                    .map(|c| Ok(data.slice_ref(c)))
+                    .collect();
+                let stream = futures::stream::iter(chunks);
+                (
+                    reqwest::Body::wrap_stream(counted(stream, len, progress)),
+                    filename.clone(),
+                )
+            }
+            Self::Reader {
+                reader, filename, ..
+            } => {
+                let reader = reader.lock().ok()?.take()?;
+                let stream = tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024);
+                (
+                    reqwest::Body::wrap_stream(counted(stream, len, progress)),
+                    filename.clone(),
+                )
+            }
+        };
+        Some(
+            Part::stream_with_length(body, len)
+                .file_name(filename)
+                .mime_str("application/octet-stream")
+                .ok()?,
+        )
+    }
+
+    fn is_url(&self) -> bool {
+        matches!(self, Self::Url(_))
+    }
+}
+
+fn check_len(field: &'static str, len: u64) -> Result<u64> {
+    if len == 0 {
+        return Err(Error::invalid(field, "the file is empty"));
+    }
+    if len > MAX_FILE_SIZE {
+        return Err(Error::invalid(
+            field,
+            format!("the file is {len} bytes; the API accepts at most {MAX_FILE_SIZE} (2 GB)"),
+        ));
+    }
+    Ok(len)
+}
+
+/// Reports progress as chunks go out.
+fn counted<S>(
+    stream: S,
+    total: u64,
+    progress: Option<Progress>,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+{
+    let mut sent = 0u64;
+    stream.inspect(move |chunk| {
+        if let (Ok(c), Some(p)) = (chunk, &progress) {
+            sent += c.len() as u64;
+            p(sent, total);
+        }
+    })
+}
+
+/// The fields of a multipart request, rebuilt into a fresh `Form` for every attempt.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FormSpec {
+    text: Vec<(&'static str, String)>,
+    media: Vec<(&'static str, &'static str, Media, u64)>,
+}
+
+impl FormSpec {
+    /// A text field.
+    pub(crate) fn text(&mut self, name: &'static str, value: impl Into<String>) {
+        self.text.push((name, value.into()));
+    }
+
+    /// A boolean field, as the API expects it: `true` / `false`.
+    pub(crate) fn flag(&mut self, name: &'static str, value: bool) {
+        self.text(name, if value { "true" } else { "false" });
+    }
+
+    /// An array field: the field repeated once per value.
+    pub(crate) fn repeated<S: AsRef<str>>(
+        &mut self,
+        name: &'static str,
+        values: impl IntoIterator<Item = S>,
+    ) {
+        for v in values {
+            self.text(name, v.as_ref());
+        }
+    }
+
+    /// A media: sent as `url_field` when it is a URL, as the file part `file_field` otherwise.
+    /// Checks it first.
+    pub(crate) async fn media(
+        &mut self,
+        url_field: &'static str,
+        file_field: &'static str,
+        media: Media,
+    ) -> Result<()> {
+        let field = if media.is_url() {
+            url_field
+        } else {
+            file_field
+        };
+        let len = media.check(field).await?;
+        self.media.push((url_field, file_field, media, len));
+        Ok(())
+    }
+
+    /// Builds the form for one attempt; `None` when a part cannot be sent again.
+    pub(crate) fn build(&self, progress: Option<Progress>) -> Option<Form> {
+        let mut form = Form::new();
+        for (name, value) in &self.text {
+            form = form.text(*name, value.clone());
+        }
+        for (url_field, file_field, media, len) in &self.media {
+            let name = if media.is_url() {
+                *url_field
+            } else {
+                *file_field
+            };
+            form = form.part(name, media.part(*len, progress.clone())?);
+        }
+        Some(form)
+    }
+}

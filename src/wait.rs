@@ -1,0 +1,302 @@
+//! Waiting for tasks (video indexing, video embedding), modelled on aws-sdk-rust waiters.
+//!
+//! A waiter polls with backoff and jitter between a minimum and a maximum delay, uses the task's
+//! own estimate (`process.remain_seconds`, `estimated_time`) to skip useless polls, never sleeps
+//! past its deadline, and ends with the ready task, [`Error::TaskFailed`], or
+//! [`Error::WaitTimeout`] carrying the last state. Poll errors go through the client's retry
+//! policy; one that is still retryable afterwards does not end the wait before the deadline, any
+//! other does. It is a plain future: dropping it stops it.
+//!
+//! ```no_run
+//! # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
+//! use std::time::Duration;
+//! let task = tl.tasks()
+//!     .wait("66659a3efa7835326810120c")
+//!     .max_wait(Duration::from_secs(3600))
+//!     .on_update(|t| println!("{:?}", t.status))
+//!     .await?;
+//! println!("video {:?} is ready", task.video_id);
+//! # Ok(()) }
+//! ```
+
+use std::future::{Future, IntoFuture};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, StreamExt};
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::raw::types::{EmbedTaskStatus, EmbedTaskStatusResponse, Task, TaskStatus};
+
+/// The task a waiter watched, as last seen.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum WaitedTask {
+    /// A video indexing task.
+    Video(Task),
+    /// A video embedding task.
+    Embedding(EmbedTaskStatusResponse),
+}
+
+impl WaitedTask {
+    /// The task id.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Video(t) => &t.id,
+            Self::Embedding(t) => &t.id,
+        }
+    }
+
+    /// The last status, as the API spelled it.
+    pub fn status(&self) -> &str {
+        match self {
+            Self::Video(t) => t.status.as_ref().map_or("unknown", TaskStatus::as_str),
+            Self::Embedding(t) => t.status.as_ref().map_or("unknown", EmbedTaskStatus::as_str),
+        }
+    }
+}
+
+/// Where a polled task stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Pending,
+    Done,
+    Failed,
+}
+
+/// A task a waiter can poll.
+pub(crate) trait Pollable: Clone + Send + Sync + 'static {
+    fn phase(&self) -> Phase;
+    /// How long the task itself expects to still take.
+    fn hint(&self) -> Option<Duration>;
+    fn waited(self) -> WaitedTask;
+}
+
+impl Pollable for Task {
+    fn phase(&self) -> Phase {
+        match self.status {
+            Some(TaskStatus::Ready) => Phase::Done,
+            Some(TaskStatus::Failed) => Phase::Failed,
+            _ => Phase::Pending,
+        }
+    }
+    fn hint(&self) -> Option<Duration> {
+        if let Some(secs) = self.process.as_ref().and_then(|p| p.remain_seconds)
+            && secs.is_finite()
+            && secs > 0.0
+        {
+            return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+        }
+        let eta = self.estimated_time?;
+        (eta - Utc::now()).to_std().ok()
+    }
+    fn waited(self) -> WaitedTask {
+        WaitedTask::Video(self)
+    }
+}
+
+impl Pollable for EmbedTaskStatusResponse {
+    fn phase(&self) -> Phase {
+        match self.status {
+            Some(EmbedTaskStatus::Ready) => Phase::Done,
+            Some(EmbedTaskStatus::Failed) => Phase::Failed,
+            _ => Phase::Pending,
+        }
+    }
+    fn hint(&self) -> Option<Duration> {
+        None
+    }
+    fn waited(self) -> WaitedTask {
+        WaitedTask::Embedding(self)
+    }
+}
+
+type Poll<T> = Arc<dyn Fn() -> BoxFuture<'static, Result<T>> + Send + Sync>;
+type OnUpdate<T> = Arc<dyn Fn(&T) + Send + Sync>;
+
+/// Waits for a task. `.await` it for the final task, or call [`Wait::updates`] for a stream of
+/// every state seen. From `tl.tasks().wait(id)` or `tl.embed().wait(id)`.
+#[must_use = "a waiter does nothing until awaited"]
+pub struct Wait<T> {
+    poll: Poll<T>,
+    min_delay: Duration,
+    max_delay: Duration,
+    max_wait: Duration,
+    on_update: Option<OnUpdate<T>>,
+}
+
+impl<T> std::fmt::Debug for Wait<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wait")
+            .field("min_delay", &self.min_delay)
+            .field("max_delay", &self.max_delay)
+            .field("max_wait", &self.max_wait)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Pollable> Wait<T> {
+    pub(crate) fn new(poll: Poll<T>) -> Self {
+        Self {
+            poll,
+            min_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(30),
+            max_wait: Duration::from_secs(2 * 3600),
+            on_update: None,
+        }
+    }
+
+    /// The shortest pause between polls. Default 2 s.
+    pub fn min_delay(mut self, d: Duration) -> Self {
+        self.min_delay = d;
+        self
+    }
+
+    /// The longest pause between polls. Default 30 s.
+    pub fn max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+
+    /// The deadline, from the first poll. Default 2 h (the longest video Marengo indexes).
+    pub fn max_wait(mut self, d: Duration) -> Self {
+        self.max_wait = d;
+        self
+    }
+
+    /// Called with the task after every poll, the first and the last included.
+    pub fn on_update(mut self, f: impl Fn(&T) + Send + Sync + 'static) -> Self {
+        self.on_update = Some(Arc::new(f));
+        self
+    }
+
+    /// Every state seen, one per poll: `Ok(task)` items, then the end — nothing more when the task
+    /// is ready, or an `Err` ([`Error::TaskFailed`], [`Error::WaitTimeout`], or a poll error).
+    pub fn updates(self) -> BoxStream<'static, Result<T>> {
+        struct St<T> {
+            started: Option<Instant>,
+            polls_without_hint: u32,
+            last: Option<T>,
+            fail_next: Option<T>,
+            done: bool,
+        }
+        let Self {
+            poll,
+            min_delay,
+            max_delay,
+            max_wait,
+            on_update,
+        } = self;
+        let max_delay = max_delay.max(min_delay);
+        let init: St<T> = St {
+            started: None,
+            polls_without_hint: 0,
+            last: None,
+            fail_next: None,
+            done: false,
+        };
+        stream::unfold(init, move |mut st| {
+            let (poll, on_update) = (poll.clone(), on_update.clone());
+            async move {
+                if st.done {
+                    return None;
+                }
+                if let Some(failed) = st.fail_next.take() {
+                    st.done = true;
+                    return Some((Err(Error::TaskFailed(Box::new(failed.waited()))), st));
+                }
+                let started = *st.started.get_or_insert_with(Instant::now);
+                if let Some(last) = &st.last {
+                    // Sleep before the next poll, never past the deadline.
+                    let elapsed = started.elapsed();
+                    if elapsed >= max_wait {
+                        st.done = true;
+                        let last = Box::new(last.clone().waited());
+                        return Some((
+                            Err(Error::WaitTimeout {
+                                waited: elapsed,
+                                last,
+                            }),
+                            st,
+                        ));
+                    }
+                    let delay = match last.hint() {
+                        Some(h) if h > min_delay => {
+                            st.polls_without_hint = 0;
+                            h.min(max_delay)
+                        }
+                        _ => {
+                            st.polls_without_hint += 1;
+                            backoff(min_delay, max_delay, st.polls_without_hint)
+                        }
+                    };
+                    tokio::time::sleep(delay.min(max_wait - elapsed)).await;
+                }
+                loop {
+                    match poll().await {
+                        Ok(task) => {
+                            if let Some(f) = &on_update {
+                                f(&task);
+                            }
+                            match task.phase() {
+                                Phase::Done => st.done = true,
+                                // Reported as its state now, as the error next.
+                                Phase::Failed => st.fail_next = Some(task.clone()),
+                                Phase::Pending => {}
+                            }
+                            st.last = Some(task.clone());
+                            return Some((Ok(task), st));
+                        }
+                        Err(e) if e.is_retryable() && started.elapsed() < max_wait => {
+                            tracing::warn!("polling failed, will poll again: {e}");
+                            let remaining = max_wait.saturating_sub(started.elapsed());
+                            tokio::time::sleep(max_delay.min(remaining)).await;
+                        }
+                        Err(e) => {
+                            st.done = true;
+                            return Some((Err(e), st));
+                        }
+                    }
+                }
+            }
+        })
+        .boxed()
+    }
+}
+
+/// AWS-style: a random delay in `[min, min(max, min * 2^(n-1))]`.
+fn backoff(min: Duration, max: Duration, n: u32) -> Duration {
+    let cap = min
+        .saturating_mul(2u32.saturating_pow(n.saturating_sub(1)))
+        .min(max);
+    let spread = u64::try_from((cap.saturating_sub(min)).as_micros()).unwrap_or(u64::MAX);
+    min + Duration::from_micros(fastrand::u64(0..=spread))
+}
+
+impl<T: Pollable> IntoFuture for Wait<T> {
+    type Output = Result<T>;
+    type IntoFuture = BoxFuture<'static, Result<T>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let mut updates = self.updates();
+        Box::pin(async move {
+            let mut last = None;
+            while let Some(item) = updates.next().await {
+                last = Some(item?);
+            }
+            last.ok_or_else(|| Error::invalid("wait", "the waiter saw no state"))
+        })
+    }
+}
+
+/// A future is what `Wait` becomes; assert it is `Send` so it can be spawned.
+fn _assert_send() {
+    fn is_send<F: Future + Send>(_: F) {}
+    fn check(w: Wait<Task>) {
+        is_send(w.into_future());
+    }
+    let _ = check;
+}
