@@ -128,6 +128,26 @@ impl Client {
         crate::api::tasks::Tasks::new(self.clone())
     }
 
+    /// Starts a search of `index` (text, combined or image query).
+    pub fn search(&self, index: impl Into<crate::IndexId>) -> crate::api::search::Search {
+        crate::api::search::Search::new(self.clone(), index.into())
+    }
+
+    /// Classification of videos or whole indexes.
+    pub fn classify(&self) -> crate::api::classify::Classify {
+        crate::api::classify::Classify::new(self.clone())
+    }
+
+    /// Text generation: gist, summaries, chapters, highlights, open-ended text and its stream.
+    pub fn generate(&self) -> crate::api::generate::Generate {
+        crate::api::generate::Generate::new(self.clone())
+    }
+
+    /// Embeddings of text, images, audio, and video embedding tasks.
+    pub fn embed(&self) -> crate::api::embed::Embed {
+        crate::api::embed::Embed::new(self.clone())
+    }
+
     /// The engines of the platform.
     pub fn engines(&self) -> crate::api::engines::Engines {
         crate::api::engines::Engines::new(self.clone())

@@ -174,12 +174,10 @@ impl Media {
                 )
             }
         };
-        Some(
-            Part::stream_with_length(body, len)
-                .file_name(filename)
-                .mime_str("application/octet-stream")
-                .ok()?,
-        )
+        Part::stream_with_length(body, len)
+            .file_name(filename)
+            .mime_str("application/octet-stream")
+            .ok()
     }
 
     fn is_url(&self) -> bool {

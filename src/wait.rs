@@ -60,18 +60,31 @@ impl WaitedTask {
 }
 
 /// Where a polled task stands.
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Phase {
+pub enum Phase {
+    /// Not done yet.
     Pending,
+    /// Ready.
     Done,
+    /// Failed.
     Failed,
 }
 
-/// A task a waiter can poll.
-pub(crate) trait Pollable: Clone + Send + Sync + 'static {
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::raw::types::Task {}
+    impl Sealed for crate::raw::types::EmbedTaskStatusResponse {}
+}
+
+/// A task a [`Wait`] can poll: [`Task`] and [`EmbedTaskStatusResponse`]. Sealed.
+pub trait Pollable: sealed::Sealed + Clone + Send + Sync + 'static {
+    #[doc(hidden)]
     fn phase(&self) -> Phase;
     /// How long the task itself expects to still take.
+    #[doc(hidden)]
     fn hint(&self) -> Option<Duration>;
+    #[doc(hidden)]
     fn waited(self) -> WaitedTask;
 }
 

@@ -1,1 +1,357 @@
-//! embed (being written).
+//! Embeddings (Marengo-retrieval-2.6): text, image and audio at once; videos as tasks.
+//!
+//! ```no_run
+//! # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
+//! use twelvelabs::upload::Media;
+//! let e = tl.embed().text("a guy with a red mask").send().await?;
+//! let vector = &e.text_embedding.unwrap().segments[0].float;
+//! let task = tl.embed().create_task(Media::path("clip.mp4")).clip_length(6).send().await?;
+//! let done = tl.embed().wait(&task).await?;
+//! # let _ = (vector, done); Ok(()) }
+//! ```
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{page_number_list, rfc3339};
+use crate::Client;
+use crate::error::{Error, Result};
+use crate::ids::EmbedTaskId;
+use crate::pagination::{Page, check_page_limit};
+use crate::raw::types::{
+    EmbedResponse, EmbedTask, EmbedTaskStatus, EmbedTaskStatusResponse, EmbeddingScope,
+    TextTruncate,
+};
+use crate::upload::{FormSpec, Media, Progress};
+use crate::wait::Wait;
+
+/// The embedding engine of v1.2.
+pub const DEFAULT_ENGINE: &str = "Marengo-retrieval-2.6";
+
+/// Embeddings. From [`Client::embed`].
+#[derive(Clone, Debug)]
+pub struct Embed {
+    client: Client,
+}
+
+impl Embed {
+    pub(crate) fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    fn create(&self, input: Input) -> CreateEmbedding {
+        CreateEmbedding {
+            client: self.client.clone(),
+            engine: DEFAULT_ENGINE.into(),
+            input,
+            text_truncate: None,
+            audio_start_offset: None,
+        }
+    }
+
+    /// Embeds a text (at most 77 tokens).
+    pub fn text(&self, text: impl Into<String>) -> CreateEmbedding {
+        self.create(Input::Text(text.into()))
+    }
+    /// Embeds an image (file, bytes or URL).
+    pub fn image(&self, image: Media) -> CreateEmbedding {
+        self.create(Input::Image(image))
+    }
+    /// Embeds an audio clip (file, bytes or URL).
+    pub fn audio(&self, audio: Media) -> CreateEmbedding {
+        self.create(Input::Audio(audio))
+    }
+
+    /// Starts a video embedding task.
+    pub fn create_task(&self, video: Media) -> CreateEmbedTask {
+        CreateEmbedTask {
+            client: self.client.clone(),
+            engine: DEFAULT_ENGINE.into(),
+            video,
+            start: None,
+            end: None,
+            clip_length: None,
+            scopes: Vec::new(),
+            progress: None,
+        }
+    }
+
+    /// Lists video embedding tasks (the last 7 days unless a window is set).
+    pub fn list_tasks(&self) -> ListEmbedTasks {
+        ListEmbedTasks {
+            client: self.client.clone(),
+            page_limit: None,
+            concurrency: 1,
+            started_at: None,
+            ended_at: None,
+            status: None,
+        }
+    }
+
+    /// A video embedding task with its embeddings.
+    pub async fn get_task(&self, id: impl Into<EmbedTaskId>) -> Result<EmbedTask> {
+        let id = id.into();
+        let raw = self.client.raw();
+        self.client
+            .call(raw.get_embed_task().task_id(id.checked("task_id")?).send())
+            .await
+    }
+
+    /// The status of a video embedding task.
+    pub async fn task_status(&self, id: impl Into<EmbedTaskId>) -> Result<EmbedTaskStatusResponse> {
+        let id = id.into();
+        let raw = self.client.raw();
+        self.client
+            .call(
+                raw.get_embed_task_status()
+                    .task_id(id.checked("task_id")?)
+                    .send(),
+            )
+            .await
+    }
+
+    /// Waits until the task is `ready` (then fetch the embeddings with [`Embed::get_task`]).
+    pub fn wait(&self, id: impl Into<EmbedTaskId>) -> Wait<EmbedTaskStatusResponse> {
+        let (embed, id) = (self.clone(), id.into());
+        Wait::new(Arc::new(move || {
+            let (embed, id) = (embed.clone(), id.clone());
+            Box::pin(async move { embed.task_status(id).await })
+        }))
+        .max_wait(std::time::Duration::from_secs(3600))
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Input {
+    Text(String),
+    Image(Media),
+    Audio(Media),
+}
+
+/// An embedding request. From [`Embed::text`], [`Embed::image`], [`Embed::audio`].
+#[derive(Clone, Debug)]
+#[must_use = "call .send()"]
+pub struct CreateEmbedding {
+    client: Client,
+    engine: String,
+    input: Input,
+    text_truncate: Option<TextTruncate>,
+    audio_start_offset: Option<f64>,
+}
+
+impl CreateEmbedding {
+    /// Another engine than `Marengo-retrieval-2.6`.
+    pub fn engine(mut self, name: impl Into<String>) -> Self {
+        self.engine = name.into();
+        self
+    }
+    /// How text longer than 77 tokens is cut (`none` makes it an error).
+    pub fn text_truncate(mut self, t: TextTruncate) -> Self {
+        self.text_truncate = Some(t);
+        self
+    }
+    /// Where in the audio to start, in seconds.
+    pub fn audio_start_offset(mut self, secs: f64) -> Self {
+        self.audio_start_offset = Some(secs);
+        self
+    }
+    /// Embeds.
+    pub async fn send(self) -> Result<EmbedResponse> {
+        if self.engine.trim().is_empty() {
+            return Err(Error::invalid("engine_name", "must not be empty"));
+        }
+        let mut form = FormSpec::default();
+        form.text("engine_name", self.engine);
+        match self.input {
+            Input::Text(t) => {
+                if t.trim().is_empty() {
+                    return Err(Error::invalid("text", "must not be empty"));
+                }
+                form.text("text", t);
+                if let Some(tt) = self.text_truncate {
+                    form.text("text_truncate", tt.to_string());
+                }
+            }
+            Input::Image(m) => form.media("image_url", "image_file", m).await?,
+            Input::Audio(m) => {
+                form.media("audio_url", "audio_file", m).await?;
+                if let Some(o) = self.audio_start_offset {
+                    if !(o.is_finite() && o >= 0.0) {
+                        return Err(Error::invalid(
+                            "audio_start_offset_sec",
+                            "must be a non-negative number",
+                        ));
+                    }
+                    form.text("audio_start_offset_sec", o.to_string());
+                }
+            }
+        }
+        self.client
+            .send_form("create_embedding", "/embed", form, None)
+            .await
+    }
+}
+
+/// A video embedding task to create. From [`Embed::create_task`].
+#[derive(Clone)]
+#[must_use = "call .send()"]
+pub struct CreateEmbedTask {
+    client: Client,
+    engine: String,
+    video: Media,
+    start: Option<f64>,
+    end: Option<f64>,
+    clip_length: Option<u32>,
+    scopes: Vec<EmbeddingScope>,
+    progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for CreateEmbedTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateEmbedTask")
+            .field("engine", &self.engine)
+            .field("video", &self.video)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("clip_length", &self.clip_length)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CreateEmbedTask {
+    /// Another engine than `Marengo-retrieval-2.6`.
+    pub fn engine(mut self, name: impl Into<String>) -> Self {
+        self.engine = name.into();
+        self
+    }
+    /// Embed only from `start` to `end` seconds (set both).
+    pub fn range(mut self, start: f64, end: f64) -> Self {
+        self.start = Some(start);
+        self.end = Some(end);
+        self
+    }
+    /// Clip length in seconds, 2 to 10 (the API's default 6).
+    pub fn clip_length(mut self, secs: u32) -> Self {
+        self.clip_length = Some(secs);
+        self
+    }
+    /// `clip` (default) and/or `video`.
+    pub fn scopes(mut self, s: impl IntoIterator<Item = EmbeddingScope>) -> Self {
+        self.scopes.extend(s);
+        self
+    }
+    /// Upload progress `(bytes sent, total)`.
+    pub fn on_progress(mut self, f: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+    /// Starts the task.
+    pub async fn send(self) -> Result<EmbedTaskId> {
+        if let Some(c) = self.clip_length
+            && !(2..=10).contains(&c)
+        {
+            return Err(Error::invalid(
+                "video_clip_length",
+                "must be between 2 and 10 seconds",
+            ));
+        }
+        if let (Some(s), Some(e)) = (self.start, self.end) {
+            if !(s.is_finite() && s >= 0.0) {
+                return Err(Error::invalid(
+                    "video_start_offset_sec",
+                    "must be a non-negative number",
+                ));
+            }
+            if !(e.is_finite() && e > s) {
+                return Err(Error::invalid(
+                    "video_end_offset_sec",
+                    "must be after the start offset",
+                ));
+            }
+        }
+        let mut form = FormSpec::default();
+        form.text("engine_name", self.engine);
+        form.media("video_url", "video_file", self.video).await?;
+        if let (Some(s), Some(e)) = (self.start, self.end) {
+            form.text("video_start_offset_sec", s.to_string());
+            form.text("video_end_offset_sec", e.to_string());
+        }
+        if let Some(c) = self.clip_length {
+            form.text("video_clip_length", c.to_string());
+        }
+        form.repeated(
+            "video_embedding_scope",
+            self.scopes.iter().map(EmbeddingScope::as_str),
+        );
+        let created: crate::raw::types::CreatedResponse = self
+            .client
+            .send_form("create_embed_task", "/embed/tasks", form, self.progress)
+            .await?;
+        Ok(EmbedTaskId::new(created.id))
+    }
+}
+
+/// Lists video embedding tasks. From [`Embed::list_tasks`].
+#[derive(Clone, Debug)]
+#[must_use = "call .send(), .pages() or .items()"]
+pub struct ListEmbedTasks {
+    client: Client,
+    page_limit: Option<u64>,
+    concurrency: usize,
+    started_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    status: Option<EmbedTaskStatus>,
+}
+
+page_number_list!(ListEmbedTasks, EmbedTask);
+
+impl ListEmbedTasks {
+    /// The start of the window.
+    pub fn started_at(mut self, t: DateTime<Utc>) -> Self {
+        self.started_at = Some(t);
+        self
+    }
+    /// The end of the window.
+    pub fn ended_at(mut self, t: DateTime<Utc>) -> Self {
+        self.ended_at = Some(t);
+        self
+    }
+    /// Only tasks with this status.
+    pub fn status(mut self, s: EmbedTaskStatus) -> Self {
+        self.status = Some(s);
+        self
+    }
+    fn check(&self) -> Result<()> {
+        check_page_limit(self.page_limit)?;
+        if let (Some(s), Some(e)) = (self.started_at, self.ended_at)
+            && s > e
+        {
+            return Err(Error::invalid("ended_at", "must not be before started_at"));
+        }
+        Ok(())
+    }
+    async fn fetch(self, page: u64) -> Result<Page<EmbedTask>> {
+        let raw = self.client.raw();
+        let mut b = raw.list_embed_tasks().page(page);
+        if let Some(n) = self.page_limit {
+            b = b.page_limit(n);
+        }
+        if let Some(s) = &self.started_at {
+            b = b.started_at(rfc3339(s));
+        }
+        if let Some(e) = &self.ended_at {
+            b = b.ended_at(rfc3339(e));
+        }
+        if let Some(s) = self.status.clone() {
+            b = b.status(s);
+        }
+        let list = self.client.call(b.send()).await?;
+        Ok(Page {
+            items: list.data,
+            page,
+            page_info: list.page_info,
+        })
+    }
+}

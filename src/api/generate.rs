@@ -1,1 +1,613 @@
-//! generate (being written).
+//! Text generation with Pegasus: gist (title, topics, hashtags), summaries, chapters, highlights,
+//! open-ended text, and open-ended text as a stream.
+//!
+//! ```no_run
+//! # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
+//! use futures::StreamExt;
+//! use twelvelabs::GistType::*;
+//! use twelvelabs::api::generate::TextEvent;
+//! let video = "6528b54a43e8c47e4eb47e80";
+//! let gist = tl.generate().gist(video, [Title, Topic, Hashtag]).await?;
+//! let chapters = tl.generate().chapters(video).prompt("Generate chapters using stressful language.").send().await?;
+//! let mut stream = tl.generate().text_stream(video, "Write a rap song based on this video.").await?;
+//! while let Some(event) = stream.next().await {
+//!     if let TextEvent::Text(t) = event? {
+//!         print!("{t}");
+//!     }
+//! }
+//! # let _ = (gist, chapters); Ok(()) }
+//! ```
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::stream::{BoxStream, Stream, StreamExt};
+
+use crate::Client;
+use crate::error::{DecodeError, Error, Result};
+use crate::ids::VideoId;
+use crate::raw::types::{
+    self, Chapter, GenerateStreamEvent, GistResponse, GistType, Highlight, StreamEventType,
+    SummarizeResponse, SummarizeType,
+};
+
+/// The longest prompt accepted (the SDK READMEs' 1500 characters; the reference says 375 tokens).
+pub const MAX_PROMPT_CHARS: usize = 1500;
+
+/// Text generation. From [`Client::generate`].
+#[derive(Clone, Debug)]
+pub struct Generate {
+    client: Client,
+}
+
+fn check_prompt(prompt: &str) -> Result<()> {
+    if prompt.trim().is_empty() {
+        return Err(Error::invalid("prompt", "must not be empty"));
+    }
+    let n = prompt.chars().count();
+    if n > MAX_PROMPT_CHARS {
+        return Err(Error::invalid(
+            "prompt",
+            format!("{n} characters; at most {MAX_PROMPT_CHARS}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_temperature(t: Option<f64>) -> Result<()> {
+    match t {
+        Some(t) if !(0.0..=1.0).contains(&t) => {
+            Err(Error::invalid("temperature", "must be between 0 and 1"))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Generate {
+    pub(crate) fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// A title, topics and/or hashtags for a video.
+    pub async fn gist(
+        &self,
+        video: impl Into<VideoId>,
+        types_: impl IntoIterator<Item = GistType>,
+    ) -> Result<GistResponse> {
+        let video = video.into();
+        let types_: Vec<GistType> = types_.into_iter().collect();
+        if types_.is_empty() {
+            return Err(Error::invalid(
+                "types",
+                "ask for at least one of title, topic, hashtag",
+            ));
+        }
+        let body = types::GistRequest {
+            video_id: video.checked("video_id")?.to_owned(),
+            types: types_,
+        };
+        let raw = self.client.raw();
+        self.client.call(raw.gist().body(body).send()).await
+    }
+
+    fn summarize<K: SummaryKind>(&self, video: VideoId) -> Summarize<K> {
+        Summarize {
+            client: self.client.clone(),
+            video,
+            prompt: None,
+            temperature: None,
+            kind: PhantomData,
+        }
+    }
+
+    /// A summary of a video. Optionally guided by `.prompt()`.
+    pub fn summary(&self, video: impl Into<VideoId>) -> Summarize<Summary> {
+        self.summarize(video.into())
+    }
+
+    /// The chapters of a video.
+    pub fn chapters(&self, video: impl Into<VideoId>) -> Summarize<Chapters> {
+        self.summarize(video.into())
+    }
+
+    /// The highlights of a video.
+    pub fn highlights(&self, video: impl Into<VideoId>) -> Summarize<Highlights> {
+        self.summarize(video.into())
+    }
+
+    /// Open-ended text from a prompt; `.send()` for the whole text, `.stream()` for events.
+    pub fn text(&self, video: impl Into<VideoId>, prompt: impl Into<String>) -> GenerateText {
+        GenerateText {
+            client: self.client.clone(),
+            video: video.into(),
+            prompt: prompt.into(),
+            temperature: None,
+        }
+    }
+
+    /// Shorthand for `text(video, prompt).stream()`.
+    pub async fn text_stream(
+        &self,
+        video: impl Into<VideoId>,
+        prompt: impl Into<String>,
+    ) -> Result<TextStream> {
+        self.text(video, prompt).stream().await
+    }
+}
+
+/// What a [`Summarize`] request returns; sealed.
+pub trait SummaryKind: Send + 'static + private::Sealed {
+    /// The typed result.
+    type Output;
+    #[doc(hidden)]
+    const TYPE: SummarizeType;
+    #[doc(hidden)]
+    fn extract(r: SummarizeResponse) -> Result<Self::Output>;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for super::Summary {}
+    impl Sealed for super::Chapters {}
+    impl Sealed for super::Highlights {}
+}
+
+fn missing(field: &'static str) -> Error {
+    Error::Decode(Box::new(DecodeError {
+        status: None,
+        path: field.to_owned(),
+        snippet: String::new(),
+        source: serde::de::Error::custom(format!("the response has no `{field}`")),
+    }))
+}
+
+/// A summary of a video.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Summary {
+    /// The generation id.
+    pub id: Option<String>,
+    /// The summary.
+    pub summary: String,
+}
+
+/// Marker for chapter summaries; the result is `Vec<Chapter>`.
+#[derive(Clone, Copy, Debug)]
+pub struct Chapters;
+/// Marker for highlights; the result is `Vec<Highlight>`.
+#[derive(Clone, Copy, Debug)]
+pub struct Highlights;
+
+impl SummaryKind for Summary {
+    type Output = Summary;
+    const TYPE: SummarizeType = SummarizeType::Summary;
+    fn extract(r: SummarizeResponse) -> Result<Summary> {
+        Ok(Summary {
+            id: r.id,
+            summary: r.summary.ok_or_else(|| missing("summary"))?,
+        })
+    }
+}
+
+impl SummaryKind for Chapters {
+    type Output = Vec<Chapter>;
+    const TYPE: SummarizeType = SummarizeType::Chapter;
+    fn extract(r: SummarizeResponse) -> Result<Vec<Chapter>> {
+        Ok(r.chapters)
+    }
+}
+
+impl SummaryKind for Highlights {
+    type Output = Vec<Highlight>;
+    const TYPE: SummarizeType = SummarizeType::Highlight;
+    fn extract(r: SummarizeResponse) -> Result<Vec<Highlight>> {
+        Ok(r.highlights)
+    }
+}
+
+/// A summary, chapters or highlights request. From [`Generate::summary`], [`Generate::chapters`],
+/// [`Generate::highlights`].
+#[derive(Clone, Debug)]
+#[must_use = "call .send()"]
+pub struct Summarize<K> {
+    client: Client,
+    video: VideoId,
+    prompt: Option<String>,
+    temperature: Option<f64>,
+    kind: PhantomData<fn() -> K>,
+}
+
+impl<K: SummaryKind> Summarize<K> {
+    /// Guides the output (purpose, length, tone…).
+    pub fn prompt(mut self, p: impl Into<String>) -> Self {
+        self.prompt = Some(p.into());
+        self
+    }
+    /// Randomness, 0 to 1 (the API's default 0.2).
+    pub fn temperature(mut self, t: f64) -> Self {
+        self.temperature = Some(t);
+        self
+    }
+    /// Generates.
+    pub async fn send(self) -> Result<K::Output> {
+        if let Some(p) = &self.prompt {
+            check_prompt(p)?;
+        }
+        check_temperature(self.temperature)?;
+        let prompt = match self.prompt {
+            Some(p) => Some(
+                p.try_into()
+                    .map_err(|e| Error::invalid("prompt", format!("{e}")))?,
+            ),
+            None => None,
+        };
+        let body = types::SummarizeRequest {
+            video_id: self.video.checked("video_id")?.to_owned(),
+            type_: K::TYPE,
+            prompt,
+            temperature: self.temperature,
+        };
+        let raw = self.client.raw();
+        K::extract(self.client.call(raw.summarize().body(body).send()).await?)
+    }
+}
+
+/// An open-ended generation. From [`Generate::text`].
+#[derive(Clone, Debug)]
+#[must_use = "call .send() or .stream()"]
+pub struct GenerateText {
+    client: Client,
+    video: VideoId,
+    prompt: String,
+    temperature: Option<f64>,
+}
+
+impl GenerateText {
+    /// Randomness, 0 to 1 (the API's default 0.2).
+    pub fn temperature(mut self, t: f64) -> Self {
+        self.temperature = Some(t);
+        self
+    }
+
+    fn body(&self, stream: bool) -> Result<types::GenerateTextRequest> {
+        check_prompt(&self.prompt)?;
+        check_temperature(self.temperature)?;
+        Ok(types::GenerateTextRequest {
+            video_id: self.video.checked("video_id")?.to_owned(),
+            prompt: self
+                .prompt
+                .clone()
+                .try_into()
+                .map_err(|e| Error::invalid("prompt", format!("{e}")))?,
+            temperature: self.temperature,
+            stream: stream.then_some(true),
+        })
+    }
+
+    /// The whole text.
+    pub async fn send(self) -> Result<String> {
+        let body = self.body(false)?;
+        let raw = self.client.raw();
+        let r = self
+            .client
+            .call(raw.generate_text().body(body).send())
+            .await?;
+        r.data.ok_or_else(|| missing("data"))
+    }
+
+    /// The text as a stream of events (`stream: true`, NDJSON).
+    pub async fn stream(self) -> Result<TextStream> {
+        let body = self.body(true)?;
+        let response = self
+            .client
+            .execute_raw("generate_text", |http, base| {
+                http.post(format!("{base}/generate"))
+                    .header(
+                        reqwest::header::ACCEPT,
+                        "application/x-ndjson, application/json",
+                    )
+                    .json(&body)
+                    .build()
+                    .ok()
+            })
+            .await?;
+        let status = response.status();
+        Ok(TextStream::new(
+            response
+                .bytes_stream()
+                .map(|r| r.map_err(|e| crate::client::transport_error(e, 1)))
+                .boxed(),
+            status,
+        ))
+    }
+}
+
+/// One event of a generation stream.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum TextEvent {
+    /// `stream_start`, with the generation id.
+    Start {
+        /// The generation id.
+        generation_id: Option<String>,
+    },
+    /// `text_generation`: a piece of the text.
+    Text(String),
+    /// `stream_end`.
+    End {
+        /// The generation id, when sent.
+        generation_id: Option<String>,
+    },
+    /// An event type this version does not know, as received (the whole JSON line).
+    Other(serde_json::Value),
+}
+
+/// Splits bytes into lines, however they were chunked.
+#[derive(Default, Debug)]
+pub(crate) struct LineSplitter {
+    buf: Vec<u8>,
+}
+
+impl LineSplitter {
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> Vec<Vec<u8>> {
+        self.buf.extend_from_slice(chunk);
+        let mut lines = Vec::new();
+        while let Some(i) = self.buf.iter().position(|b| *b == b'\n') {
+            let rest = self.buf.split_off(i + 1);
+            let mut line = std::mem::replace(&mut self.buf, rest);
+            line.pop();
+            lines.push(line);
+        }
+        lines
+    }
+    pub(crate) fn finish(&mut self) -> Option<Vec<u8>> {
+        (!self.buf.is_empty()).then(|| std::mem::take(&mut self.buf))
+    }
+}
+
+/// Parses one NDJSON line; `Ok(None)` for a blank line.
+pub(crate) fn parse_line(
+    line: &[u8],
+    status: Option<reqwest::StatusCode>,
+) -> Result<Option<TextEvent>> {
+    let text = String::from_utf8_lossy(line);
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    let value: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| {
+        Error::Decode(Box::new(DecodeError::new::<GenerateStreamEvent>(
+            status,
+            trimmed.as_bytes(),
+            e,
+        )))
+    })?;
+    if value.get("event_type").is_none() {
+        // An error object instead of an event.
+        if let Ok(body) = serde_json::from_value::<types::ErrorBody>(value.clone()) {
+            return Err(Error::StreamFailed {
+                message: body.message,
+                code: Some(body.code.as_str().to_owned()),
+            });
+        }
+    }
+    let event: GenerateStreamEvent = serde_json::from_value(value.clone()).map_err(|e| {
+        Error::Decode(Box::new(DecodeError::new::<GenerateStreamEvent>(
+            status,
+            trimmed.as_bytes(),
+            e,
+        )))
+    })?;
+    let generation_id = event
+        .metadata
+        .as_ref()
+        .and_then(|m| m.generation_id.clone());
+    Ok(Some(match event.event_type {
+        StreamEventType::StreamStart => TextEvent::Start { generation_id },
+        StreamEventType::TextGeneration => TextEvent::Text(event.text.unwrap_or_default()),
+        StreamEventType::StreamEnd => TextEvent::End { generation_id },
+        StreamEventType::StreamError => {
+            let (message, code) = match event.error {
+                Some(e) => (e.message.unwrap_or_else(|| "stream_error".into()), e.code),
+                None => ("stream_error".into(), None),
+            };
+            return Err(Error::StreamFailed { message, code });
+        }
+        _ => TextEvent::Other(value),
+    }))
+}
+
+/// The events of a generation, as a `Stream` of `Result<TextEvent>`. Ends after `stream_end`; a
+/// `stream_error` event, an error object, or an end without `stream_end` is an
+/// [`Error::StreamFailed`] item (the last).
+pub struct TextStream {
+    inner: BoxStream<'static, Result<TextEvent>>,
+}
+
+impl std::fmt::Debug for TextStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TextStream")
+    }
+}
+
+impl TextStream {
+    pub(crate) fn new(
+        bytes: BoxStream<'static, Result<Bytes>>,
+        status: reqwest::StatusCode,
+    ) -> Self {
+        struct St {
+            bytes: BoxStream<'static, Result<Bytes>>,
+            lines: LineSplitter,
+            queue: std::collections::VecDeque<Result<TextEvent>>,
+            ended: bool,
+            finished: bool,
+        }
+        let st = St {
+            bytes,
+            lines: LineSplitter::default(),
+            queue: Default::default(),
+            ended: false,
+            finished: false,
+        };
+        let inner = futures::stream::unfold(st, move |mut st| async move {
+            loop {
+                if let Some(item) = st.queue.pop_front() {
+                    match &item {
+                        Ok(TextEvent::End { .. }) => {
+                            st.ended = true;
+                            st.finished = true;
+                            st.queue.clear();
+                        }
+                        Err(_) => {
+                            st.finished = true;
+                            st.queue.clear();
+                        }
+                        _ => {}
+                    }
+                    return Some((item, st));
+                }
+                if st.finished {
+                    return None;
+                }
+                match st.bytes.next().await {
+                    Some(Ok(chunk)) => {
+                        for line in st.lines.push(&chunk) {
+                            if let Some(e) = parse_line(&line, Some(status)).transpose() {
+                                st.queue.push_back(e);
+                            }
+                        }
+                    }
+                    Some(Err(e)) => st.queue.push_back(Err(e)),
+                    None => {
+                        if let Some(line) = st.lines.finish()
+                            && let Some(e) = parse_line(&line, Some(status)).transpose()
+                        {
+                            st.queue.push_back(e);
+                        }
+                        if st.queue.is_empty() {
+                            st.finished = true;
+                            if !st.ended {
+                                return Some((
+                                    Err(Error::StreamFailed {
+                                        message: "the stream ended without stream_end".into(),
+                                        code: None,
+                                    }),
+                                    st,
+                                ));
+                            }
+                            return None;
+                        }
+                        // Drain what the last line gave; the end check comes after.
+                        st.queue.push_back(Err(Error::StreamFailed {
+                            message: "the stream ended without stream_end".into(),
+                            code: None,
+                        }));
+                    }
+                }
+            }
+        })
+        .boxed();
+        Self { inner }
+    }
+
+    /// Reads the whole stream and returns the text.
+    pub async fn collect_text(mut self) -> Result<String> {
+        let mut text = String::new();
+        while let Some(event) = self.inner.next().await {
+            if let TextEvent::Text(t) = event? {
+                text.push_str(&t);
+            }
+        }
+        Ok(text)
+    }
+}
+
+impl Stream for TextStream {
+    type Item = Result<TextEvent>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.poll_next_unpin(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream_of(chunks: &[&str]) -> TextStream {
+        let items: Vec<Result<Bytes>> = chunks
+            .iter()
+            .map(|c| Ok(Bytes::from(c.to_string())))
+            .collect();
+        TextStream::new(
+            futures::stream::iter(items).boxed(),
+            reqwest::StatusCode::OK,
+        )
+    }
+
+    #[tokio::test]
+    async fn lines_split_across_chunks_parse() {
+        let s = stream_of(&[
+            "{\"event_type\":\"stream_start\",\"metadata\":{\"generation_id\":\"g1\"}}\n{\"event_ty",
+            "pe\":\"text_generation\",\"text\":\"Yo, \"}\n",
+            "{\"event_type\":\"text_generation\",\"text\":\"closet\"}\n{\"event_type\":\"stream_end\",\"metadata\":{\"generation_id\":\"g1\"}}",
+        ]);
+        let events: Vec<_> = s.collect().await;
+        assert_eq!(events.len(), 4, "{events:?}");
+        assert_eq!(
+            events[0].as_ref().unwrap(),
+            &TextEvent::Start {
+                generation_id: Some("g1".into())
+            }
+        );
+        assert_eq!(
+            events[2].as_ref().unwrap(),
+            &TextEvent::Text("closet".into())
+        );
+        assert!(matches!(events[3], Ok(TextEvent::End { .. })));
+        let text = stream_of(&[
+            "{\"event_type\":\"text_generation\",\"text\":\"a\"}\r\n\n{\"event_type\":\"text_generation\",\"text\":\"b\"}\n{\"event_type\":\"stream_end\"}\n",
+        ])
+        .collect_text()
+        .await
+        .unwrap();
+        assert_eq!(text, "ab");
+    }
+
+    #[tokio::test]
+    async fn stream_error_and_missing_end_are_errors() {
+        let e = stream_of(&["{\"event_type\":\"text_generation\",\"text\":\"a\"}\n{\"event_type\":\"stream_error\",\"error\":{\"message\":\"model overloaded\"}}\n"])
+            .collect_text()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::StreamFailed { message, .. } if message == "model overloaded"),
+            "{e:?}"
+        );
+        let e = stream_of(&["{\"event_type\":\"text_generation\",\"text\":\"a\"}\n"])
+            .collect_text()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::StreamFailed { message, .. } if message.contains("without stream_end")),
+            "{e:?}"
+        );
+        let e = stream_of(&["{\"code\":\"token_limit_exceeded\",\"message\":\"too long\"}\n"])
+            .collect_text()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::StreamFailed { code: Some(c), .. } if c == "token_limit_exceeded"),
+            "{e:?}"
+        );
+        // Unknown event types are passed through, not fatal.
+        let events: Vec<_> = stream_of(&[
+            "{\"event_type\":\"usage\",\"text\":\"x\"}\n{\"event_type\":\"stream_end\"}\n",
+        ])
+        .collect()
+        .await;
+        assert!(matches!(&events[0], Ok(TextEvent::Other(_))));
+        assert_eq!(events.len(), 2);
+    }
+}

@@ -271,7 +271,7 @@ impl ListIndexes {
         if let Some(n) = &self.name {
             b = b.index_name(n.clone());
         }
-        if let Some(f) = self.engine_family.clone() {
+        if let Some(f) = self.engine_family {
             b = b.engine_family(f);
         }
         if !self.engine_options.is_empty() {

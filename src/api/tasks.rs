@@ -465,10 +465,10 @@ impl ListTasks {
         if let Some(n) = self.page_limit {
             b = b.page_limit(n);
         }
-        if let Some(s) = self.sort_by.clone() {
+        if let Some(s) = self.sort_by {
             b = b.sort_by(s);
         }
-        if let Some(s) = self.sort_option.clone() {
+        if let Some(s) = self.sort_option {
             b = b.sort_option(s);
         }
         if let Some(i) = &self.index {

@@ -422,10 +422,10 @@ impl ListVideos {
         if let Some(n) = self.page_limit {
             b = b.page_limit(n);
         }
-        if let Some(s) = self.sort_by.clone() {
+        if let Some(s) = self.sort_by {
             b = b.sort_by(s);
         }
-        if let Some(s) = self.sort_option.clone() {
+        if let Some(s) = self.sort_option {
             b = b.sort_option(s);
         }
         if let Some(f) = &self.filename {
@@ -478,5 +478,23 @@ impl ListVideos {
             page,
             page_info: list.page_info,
         })
+    }
+}
+
+impl From<&str> for MetadataValue {
+    fn from(s: &str) -> Self {
+        MetadataValue::String(s.to_owned())
+    }
+}
+
+impl From<String> for MetadataValue {
+    fn from(s: String) -> Self {
+        MetadataValue::String(s)
+    }
+}
+
+impl From<i32> for MetadataValue {
+    fn from(i: i32) -> Self {
+        MetadataValue::Integer(i64::from(i))
     }
 }
