@@ -1,4 +1,11 @@
-#![doc = include_str!("../README.md")]
+// The README is the crate documentation, and its examples are doctests. Its fake-server example
+// needs the `testing` feature, so without it the crate docs point to the README instead.
+#![cfg_attr(feature = "testing", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "Rust SDK for the Twelve Labs v1.2 API. Start with [`Client`]; the README (rendered \
+           here when the `testing` feature is on, as on docs.rs) has the full guide."
+)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -10,6 +17,9 @@ pub mod pagination;
 pub mod rate_limit;
 pub mod raw;
 pub mod retry;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 pub mod transport;
 pub mod upload;
 pub mod wait;
