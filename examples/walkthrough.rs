@@ -103,7 +103,7 @@ fn fail(step: &str, e: twelvelabs::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-type Step<T> = Result<T, (&'static str, twelvelabs::Error)>;
+pub type Step<T> = Result<T, (&'static str, twelvelabs::Error)>;
 
 trait At<T> {
     fn at(self, step: &'static str) -> Step<T>;
@@ -119,7 +119,7 @@ fn heading(s: &str) {
     println!("\n== {s}");
 }
 
-async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
+pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
     use EngineOption::*;
     heading("2.1 Create an index");
     let index = tl
