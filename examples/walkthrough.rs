@@ -103,6 +103,7 @@ fn fail(step: &str, e: twelvelabs::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// A step's outcome: the failing step's name with the typed error.
 pub type Step<T> = Result<T, (&'static str, twelvelabs::Error)>;
 
 trait At<T> {
@@ -119,6 +120,7 @@ fn heading(s: &str) {
     println!("\n== {s}");
 }
 
+/// The tour, step by step; `video_path` uploads a local file instead of the YouTube video.
 pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
     use EngineOption::*;
     heading("2.1 Create an index");
