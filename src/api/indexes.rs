@@ -14,7 +14,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Filter, apply_filter, page_number_list, rfc3339};
+use super::{Filter, apply_filter, filter_setter, page_number_list, rfc3339, sort_setters};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::IndexId;
@@ -209,16 +209,7 @@ pub struct ListIndexes {
 page_number_list!(ListIndexes, Index);
 
 impl ListIndexes {
-    /// Sort by creation or update date.
-    pub fn sort_by(mut self, by: SortBy) -> Self {
-        self.sort_by = Some(by);
-        self
-    }
-    /// Sort direction (the API's default is descending).
-    pub fn sort_option(mut self, o: SortOption) -> Self {
-        self.sort_option = Some(o);
-        self
-    }
+    sort_setters!();
     /// Only indexes with this name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -234,16 +225,8 @@ impl ListIndexes {
         self.engine_options.extend(o);
         self
     }
-    /// Filter on the creation date.
-    pub fn created_at(mut self, f: impl Into<Filter<DateTime<Utc>>>) -> Self {
-        self.created_at = Some(f.into());
-        self
-    }
-    /// Filter on the update date.
-    pub fn updated_at(mut self, f: impl Into<Filter<DateTime<Utc>>>) -> Self {
-        self.updated_at = Some(f.into());
-        self
-    }
+    filter_setter!(created_at, DateTime<Utc>, "Filter on the creation date.");
+    filter_setter!(updated_at, DateTime<Utc>, "Filter on the update date.");
 
     fn check(&self) -> Result<()> {
         check_page_limit(self.page_limit)?;

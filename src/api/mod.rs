@@ -169,3 +169,32 @@ macro_rules! page_number_list {
     };
 }
 pub(crate) use page_number_list;
+
+/// A setter for a [`Filter`] field: `filter_setter!(field, Type, "doc");` inside an `impl`.
+macro_rules! filter_setter {
+    ($name:ident, $t:ty, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $name(mut self, f: impl Into<$crate::Filter<$t>>) -> Self {
+            self.$name = Some(f.into());
+            self
+        }
+    };
+}
+pub(crate) use filter_setter;
+
+/// `sort_by` / `sort_option` setters inside an `impl` of a builder with those fields.
+macro_rules! sort_setters {
+    () => {
+        /// Sort by creation or update date (the API's default: creation date).
+        pub fn sort_by(mut self, by: $crate::SortBy) -> Self {
+            self.sort_by = Some(by);
+            self
+        }
+        /// Sort direction (the API's default: descending, newest first).
+        pub fn sort_option(mut self, o: $crate::SortOption) -> Self {
+            self.sort_option = Some(o);
+            self
+        }
+    };
+}
+pub(crate) use sort_setters;

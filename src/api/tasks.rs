@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{Filter, apply_filter, page_number_list, rfc3339};
+use super::{Filter, apply_filter, filter_setter, page_number_list, rfc3339, sort_setters};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, IntegrationId, TaskId, VideoId};
@@ -389,16 +389,7 @@ pub struct ListTasks {
 page_number_list!(ListTasks, Task);
 
 impl ListTasks {
-    /// Sort by creation or update date.
-    pub fn sort_by(mut self, by: SortBy) -> Self {
-        self.sort_by = Some(by);
-        self
-    }
-    /// Sort direction.
-    pub fn sort_option(mut self, o: SortOption) -> Self {
-        self.sort_option = Some(o);
-        self
-    }
+    sort_setters!();
     /// Only the tasks of this index.
     pub fn index(mut self, index: impl Into<IndexId>) -> Self {
         self.index = Some(index.into());
@@ -409,31 +400,11 @@ impl ListTasks {
         self.filename = Some(name.into());
         self
     }
-    /// Filter on the video duration in seconds.
-    pub fn duration(mut self, f: impl Into<Filter<f64>>) -> Self {
-        self.duration = Some(f.into());
-        self
-    }
-    /// Filter on the width.
-    pub fn width(mut self, f: impl Into<Filter<i64>>) -> Self {
-        self.width = Some(f.into());
-        self
-    }
-    /// Filter on the height.
-    pub fn height(mut self, f: impl Into<Filter<i64>>) -> Self {
-        self.height = Some(f.into());
-        self
-    }
-    /// Filter on the creation date.
-    pub fn created_at(mut self, f: impl Into<Filter<DateTime<Utc>>>) -> Self {
-        self.created_at = Some(f.into());
-        self
-    }
-    /// Filter on the update date.
-    pub fn updated_at(mut self, f: impl Into<Filter<DateTime<Utc>>>) -> Self {
-        self.updated_at = Some(f.into());
-        self
-    }
+    filter_setter!(duration, f64, "Filter on the video duration in seconds.");
+    filter_setter!(width, i64, "Filter on the width.");
+    filter_setter!(height, i64, "Filter on the height.");
+    filter_setter!(created_at, DateTime<Utc>, "Filter on the creation date.");
+    filter_setter!(updated_at, DateTime<Utc>, "Filter on the update date.");
 
     fn check(&self) -> Result<()> {
         check_page_limit(self.page_limit)?;

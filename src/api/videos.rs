@@ -13,7 +13,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Filter, apply_filter, page_number_list, rfc3339};
+use super::{Filter, apply_filter, filter_setter, page_number_list, rfc3339, sort_setters};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, VideoId};
@@ -333,27 +333,8 @@ pub struct ListVideos {
 
 page_number_list!(ListVideos, Video);
 
-macro_rules! filter_setter {
-    ($name:ident, $t:ty, $doc:literal) => {
-        #[doc = $doc]
-        pub fn $name(mut self, f: impl Into<Filter<$t>>) -> Self {
-            self.$name = Some(f.into());
-            self
-        }
-    };
-}
-
 impl ListVideos {
-    /// Sort by creation or update date.
-    pub fn sort_by(mut self, by: SortBy) -> Self {
-        self.sort_by = Some(by);
-        self
-    }
-    /// Sort direction (the API's default is descending).
-    pub fn sort_option(mut self, o: SortOption) -> Self {
-        self.sort_option = Some(o);
-        self
-    }
+    sort_setters!();
     /// Only videos with this file name.
     pub fn filename(mut self, name: impl Into<String>) -> Self {
         self.filename = Some(name.into());
