@@ -22,10 +22,18 @@
 //! 7. **Property defaults are hidden from the generator**: they are documentation, and typify
 //!    would otherwise make those fields non-optional and always send the default.
 //!
+//! 8. **Integer fields accept integral floats** (`"width": 1280.0`): a deserializer is added to
+//!    every integer field of the generated types (after generation, on the syntax tree).
+//!
 //! Besides `codegen.rs` (the progenitor client with the open enums inside its `types` module) the
 //! script writes `spec_info.rs`: the lists above plus a decoder from component-schema name to the
 //! generated type, which the tests use to check every example in the spec.
-#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)] // a build script fails loudly
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)] // a build script fails loudly
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -119,6 +127,11 @@ fn main() {
 
     // progenitor documents each operation with a ```ignore snippet: usage text, not a test. Show it
     // as text so it does not count as an ignored doctest.
+    let lenient_fields = lenient_integers(&mut file);
+    assert!(
+        lenient_fields > 0,
+        "no integer field was found to make lenient"
+    );
     let generated = prettyplease::unparse(&file);
     let snippets = generated.matches("```ignore").count();
     assert_eq!(
@@ -130,9 +143,65 @@ fn main() {
     let generated_lines = generated.lines().count();
     fs::write(out_dir.join("codegen.rs"), &generated).expect("write codegen.rs");
 
-    let info = render_spec_info(&prepared, generated_lines);
+    let mut info = render_spec_info(&prepared, generated_lines);
+    let _ = writeln!(
+        info,
+        "/// Integer fields that also accept an integral float (`159.0`), as a server may send.\n\
+         pub const LENIENT_INTEGER_FIELDS: usize = {lenient_fields};"
+    );
     syn::parse_file(&info).unwrap_or_else(|e| panic!("spec_info.rs does not parse: {e}\n{info}"));
     fs::write(out_dir.join("spec_info.rs"), info).expect("write spec_info.rs");
+}
+
+/// Integers sent as floats (`"width": 1280.0`) must not fail a response: every integer field of
+/// a generated type gets a deserializer that also takes an integral float. Returns how many.
+fn lenient_integers(file: &mut syn::File) -> usize {
+    use quote::ToTokens;
+    let mut count = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "types" {
+            continue;
+        }
+        let Some((_, items)) = m.content.as_mut() else {
+            continue;
+        };
+        for item in items {
+            let syn::Item::Struct(st) = item else {
+                continue;
+            };
+            let syn::Fields::Named(fields) = &mut st.fields else {
+                continue;
+            };
+            for field in &mut fields.named {
+                let ty: String = field
+                    .ty
+                    .to_token_stream()
+                    .to_string()
+                    .split_whitespace()
+                    .collect();
+                let (func, optional) = match ty.as_str() {
+                    "i64" => ("i64", false),
+                    "::std::option::Option<i64>" => ("i64", true),
+                    "u64" => ("u64", false),
+                    "::std::option::Option<u64>" => ("u64", true),
+                    "::std::num::NonZeroU64" => ("nonzero_u64", false),
+                    "::std::option::Option<::std::num::NonZeroU64>" => ("nonzero_u64", true),
+                    _ => continue,
+                };
+                let attr: syn::Attribute = if optional {
+                    let path = format!("crate::raw::lenient::option_{func}");
+                    syn::parse_quote!(#[serde(default, deserialize_with = #path)])
+                } else {
+                    let path = format!("crate::raw::lenient::{func}");
+                    syn::parse_quote!(#[serde(deserialize_with = #path)])
+                };
+                field.attrs.push(attr);
+                count += 1;
+            }
+        }
+    }
+    count
 }
 
 /// What the transformation found and did; rendered into `spec_info.rs`.

@@ -44,3 +44,64 @@ include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 pub mod spec_info {
     include!(concat!(env!("OUT_DIR"), "/spec_info.rs"));
 }
+
+/// Deserializers for the integer fields of the generated types: a server may send an integer as
+/// an integral float (`159.0`); that must not fail the response. A fractional value still does.
+#[doc(hidden)]
+pub mod lenient {
+    use serde::Deserialize;
+    use serde::de::{Deserializer, Error};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Num {
+        I(i64),
+        U(u64),
+        F(f64),
+    }
+
+    fn to_i128<E: Error>(n: Num) -> Result<i128, E> {
+        match n {
+            Num::I(i) => Ok(i128::from(i)),
+            Num::U(u) => Ok(i128::from(u)),
+            Num::F(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(f as i128),
+            Num::F(f) => Err(E::custom(format!("expected an integer, got {f}"))),
+        }
+    }
+
+    fn conv<T: TryFrom<i128>, E: Error>(n: Num) -> Result<T, E> {
+        let v = to_i128(n)?;
+        T::try_from(v).map_err(|_| E::custom(format!("integer {v} is out of range")))
+    }
+
+    /// An `i64` that also accepts an integral float.
+    pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        conv(Num::deserialize(d)?)
+    }
+    /// An optional `i64` that also accepts an integral float.
+    pub fn option_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Option::<Num>::deserialize(d)?.map(conv).transpose()
+    }
+    /// A `u64` that also accepts an integral float.
+    pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        conv(Num::deserialize(d)?)
+    }
+    /// An optional `u64` that also accepts an integral float.
+    pub fn option_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        Option::<Num>::deserialize(d)?.map(conv).transpose()
+    }
+    fn nonzero<E: Error>(n: Num) -> Result<std::num::NonZeroU64, E> {
+        let v: u64 = conv(n)?;
+        std::num::NonZeroU64::new(v).ok_or_else(|| E::custom("expected a non-zero integer"))
+    }
+    /// A `NonZeroU64` that also accepts an integral float.
+    pub fn nonzero_u64<'de, D: Deserializer<'de>>(d: D) -> Result<std::num::NonZeroU64, D::Error> {
+        nonzero(Num::deserialize(d)?)
+    }
+    /// An optional `NonZeroU64` that also accepts an integral float.
+    pub fn option_nonzero_u64<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::num::NonZeroU64>, D::Error> {
+        Option::<Num>::deserialize(d)?.map(nonzero).transpose()
+    }
+}

@@ -1,5 +1,10 @@
 //! The client core: configuration, errors, retries, rate limits, timeouts, secret hygiene.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

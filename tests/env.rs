@@ -2,7 +2,12 @@
 //!
 //! Its own test binary with a single test: changing the environment is only sound while no other
 //! thread reads it, which one sequential test guarantees.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #![allow(unsafe_code)] // std::env::set_var is unsafe in edition 2024; see the SAFETY note
 
 use twelvelabs::{Client, ClientBuilder, Error};

@@ -1,7 +1,12 @@
 //! The fake server's own behaviour: task state machine, pagination edges, errors and codes, auth,
 //! page-token expiry, fault injection, and that its responses decode into the SDK types.
 #![cfg(feature = "testing")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::time::Duration;
 

@@ -1,6 +1,11 @@
 //! Request/response tests through the generated client (`twelvelabs::raw`), at least one per tag:
 //! method, path, query, exact JSON body, `x-api-key` header, typed response.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use httpmock::prelude::*;
 use serde_json::json;

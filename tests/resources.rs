@@ -1,6 +1,11 @@
 //! The ergonomic layer end to end against loopback servers: the seed notebook's calls, pagination,
 //! waiting, uploads, streams, validation.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

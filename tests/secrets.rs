@@ -2,7 +2,12 @@
 //!
 //! Its own test binary, with one test: the subscriber is process-global here, so no other test's
 //! threads can race tracing's callsite cache.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

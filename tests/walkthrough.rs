@@ -1,7 +1,13 @@
 //! The walkthrough example as an integration test: its own `tour` (the seed notebook, every step),
 //! run against the fake. The example's code is included, not copied.
 #![cfg(feature = "testing")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    dead_code
+)]
 
 #[path = "../examples/walkthrough.rs"]
 mod walkthrough;

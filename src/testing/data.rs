@@ -1,4 +1,6 @@
 //! The data a fake video is made of, and the deterministic matching over it.
+// `Value` indexing on objects built here (see routes.rs).
+#![allow(clippy::indexing_slicing)]
 
 use serde_json::{Value, json};
 
@@ -143,8 +145,10 @@ pub(crate) fn match_clips(
                     "metadata": [{"type": option}],
                     "modules": [{"type": option, "confidence": confidence(s)}],
                 });
-                if option == "conversation" || option == "text_in_video" {
-                    clip["metadata"][0]["text"] = json!(seg.text);
+                if (option == "conversation" || option == "text_in_video")
+                    && let Some(first) = clip.pointer_mut("/metadata/0")
+                {
+                    first["text"] = json!(seg.text);
                 }
                 clips.push(clip);
             }

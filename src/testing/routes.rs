@@ -1,5 +1,9 @@
 //! Request handling of the fake: one routing function, so that faults, authentication and
 //! rate-limit headers apply to every route alike.
+//!
+//! `clippy::indexing_slicing` is allowed here for `serde_json::Value` indexing only: reading a
+//! missing key yields `Null`, and the values written to are objects this module builds itself.
+#![allow(clippy::indexing_slicing)]
 
 use std::sync::{Arc, Mutex};
 
@@ -118,7 +122,8 @@ async fn read_form(req: Request) -> std::result::Result<Form, ApiErr> {
                 {
                     size += chunk.len() as u64;
                     if head.len() < 256 {
-                        head.extend_from_slice(&chunk[..chunk.len().min(256 - head.len())]);
+                        let take = chunk.len().min(256 - head.len());
+                        head.extend(chunk.iter().take(take));
                     }
                 }
                 let head = String::from_utf8_lossy(&head).into_owned();
@@ -154,18 +159,16 @@ async fn handle(AxState(state): AxState<Shared>, req: Request) -> Response {
         let mut st = lock(&state);
         st.requests += 1;
         let rest = path.strip_prefix("/v1.2").unwrap_or(&path).to_owned();
-        let pos = st
+        let kind = st
             .faults
-            .iter()
-            .position(|f| f.times > 0 && rest.starts_with(&f.path));
-        pos.map(|i| {
-            let kind = st.faults[i].kind.clone();
-            st.faults[i].times -= 1;
-            if st.faults[i].times == 0 {
-                st.faults.remove(i);
-            }
-            kind
-        })
+            .iter_mut()
+            .find(|f| f.times > 0 && rest.starts_with(&f.path))
+            .map(|f| {
+                f.times -= 1;
+                f.kind.clone()
+            });
+        st.faults.retain(|f| f.times > 0);
+        kind
     };
     match fault {
         Some(FaultKind::Status(code, retry_after)) => {

@@ -1,7 +1,13 @@
 //! A scripted HTTP/1.1 server on loopback for tests that need exact control over each response
 //! (status sequences, delays, dropped connections). Each request gets the next scripted reply;
 //! every request is recorded.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -22,6 +28,20 @@ pub enum Reply {
     },
     /// Close the connection without answering.
     Drop,
+    /// Send the head (declaring the full length) and part of the body, then close.
+    Truncated {
+        status: u16,
+        body: Vec<u8>,
+        sent: usize,
+    },
+    /// Send the head, then nothing (until the client gives up).
+    Stall { status: u16 },
+    /// Send the body one small piece at a time, `every` apart.
+    Trickle {
+        status: u16,
+        body: Vec<u8>,
+        every: Duration,
+    },
 }
 
 impl Reply {
@@ -142,6 +162,40 @@ async fn serve(
         });
         match reply {
             Reply::Drop => return Ok(()),
+            Reply::Truncated { status, body, sent } => {
+                let head = format!(
+                    "HTTP/1.1 {status} Scripted\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).await?;
+                stream.write_all(&body[..sent.min(body.len())]).await?;
+                stream.flush().await?;
+                return Ok(());
+            }
+            Reply::Stall { status } => {
+                let head = format!(
+                    "HTTP/1.1 {status} Scripted\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n"
+                );
+                stream.write_all(head.as_bytes()).await?;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                return Ok(());
+            }
+            Reply::Trickle {
+                status,
+                body,
+                every,
+            } => {
+                let head = format!(
+                    "HTTP/1.1 {status} Scripted\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).await?;
+                for piece in body.chunks(4) {
+                    tokio::time::sleep(every).await;
+                    stream.write_all(piece).await?;
+                    stream.flush().await?;
+                }
+            }
             Reply::Http {
                 status,
                 headers,
