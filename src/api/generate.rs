@@ -610,4 +610,53 @@ mod tests {
         assert!(matches!(&events[0], Ok(TextEvent::Other(_))));
         assert_eq!(events.len(), 2);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// Arbitrary bytes, arbitrarily chunked, never panic the NDJSON stream and always end it.
+        #[test]
+        fn arbitrary_ndjson_never_panics(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            cuts in proptest::collection::vec(0usize..512, 0..8),
+        ) {
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut last = 0;
+            for c in cuts.into_iter().chain([bytes.len()]) {
+                chunks.push(Ok(Bytes::copy_from_slice(&bytes[last..c])));
+                last = c;
+            }
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let events: Vec<_> = rt.block_on(
+                TextStream::new(futures::stream::iter(chunks).boxed(), reqwest::StatusCode::OK).collect::<Vec<_>>(),
+            );
+            // It ends, and it ends with either stream_end or an error.
+            if let Some(last) = events.last() {
+                let ends_well = matches!(last, Ok(TextEvent::End { .. }) | Err(_));
+                proptest::prop_assert!(ends_well, "the stream ended on {:?}", last);
+            }
+        }
+
+        /// Valid event lines, split anywhere, always give back the same text.
+        #[test]
+        fn valid_ndjson_split_anywhere_gives_the_same_text(
+            words in proptest::collection::vec("[a-zA-Z ,.!?\\u{e9}\\u{1F600}]{0,12}", 0..12),
+            cut in 0usize..2000,
+        ) {
+            let mut body = String::new();
+            for w in &words {
+                body.push_str(&serde_json::json!({"event_type": "text_generation", "text": w}).to_string());
+                body.push('\n');
+            }
+            body.push_str("{\"event_type\":\"stream_end\"}\n");
+            let bytes = body.into_bytes();
+            let cut = cut.min(bytes.len());
+            let chunks = vec![Ok(Bytes::copy_from_slice(&bytes[..cut])), Ok(Bytes::copy_from_slice(&bytes[cut..]))];
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let text = rt.block_on(TextStream::new(futures::stream::iter(chunks).boxed(), reqwest::StatusCode::OK).collect_text()).unwrap();
+            proptest::prop_assert_eq!(text, words.concat());
+        }
+    }
 }
