@@ -24,6 +24,10 @@
 //!
 //! 8. **Integer fields accept integral floats** (`"width": 1280.0`): a deserializer is added to
 //!    every integer field of the generated types (after generation, on the syntax tree).
+//! 9. **No `api-version` header**: progenitor sends the spec's `info.version` in an `api-version`
+//!    header on every request. Twelve Labs versions its API in the path (`/v1.2`) and documents no
+//!    such header, so the statements that build and attach it are removed from the syntax tree
+//!    (one per generated operation, asserted). This spares a header map per request.
 //!
 //! Besides `codegen.rs` (the progenitor client with the open enums inside its `types` module) the
 //! script writes `spec_info.rs`: the lists above plus a decoder from component-schema name to the
@@ -132,7 +136,17 @@ fn main() {
         lenient_fields > 0,
         "no integer field was found to make lenient"
     );
+    let removed_version_headers = remove_api_version_header(&mut file);
+    assert_eq!(
+        removed_version_headers,
+        prepared.generated_operations.len(),
+        "expected one `api-version` header per generated operation"
+    );
     let generated = prettyplease::unparse(&file);
+    assert!(
+        !generated.contains("header_map") && !generated.contains("\"api-version\""),
+        "an `api-version` header is left in the generated client"
+    );
     let snippets = generated.matches("```ignore").count();
     assert_eq!(
         snippets,
@@ -202,6 +216,74 @@ fn lenient_integers(file: &mut syn::File) -> usize {
         }
     }
     count
+}
+
+/// Removes progenitor's `api-version` header from every generated `send`: the
+/// `let mut header_map = HeaderMap::with_capacity(1)` statement, its `append` of `api-version` and
+/// the `.headers(header_map)` call. Returns how many operations lost it. The spec declares no
+/// header parameters, so `header_map` holds nothing else (the caller asserts none is left).
+fn remove_api_version_header(file: &mut syn::File) -> usize {
+    use quote::ToTokens;
+    use syn::visit_mut::VisitMut;
+
+    #[derive(Default)]
+    struct Remover {
+        lets: usize,
+        appends: usize,
+        attaches: usize,
+    }
+    fn names_header_map(expr: &syn::Expr) -> bool {
+        matches!(expr, syn::Expr::Path(p) if p.path.is_ident("header_map"))
+    }
+    impl VisitMut for Remover {
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            block.stmts.retain(|stmt| match stmt {
+                syn::Stmt::Local(local) => {
+                    let is_map =
+                        matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "header_map");
+                    self.lets += usize::from(is_map);
+                    !is_map
+                }
+                syn::Stmt::Expr(syn::Expr::MethodCall(call), _)
+                    if call.method == "append" && names_header_map(&call.receiver) =>
+                {
+                    assert!(
+                        call.to_token_stream()
+                            .to_string()
+                            .contains("\"api-version\""),
+                        "a header other than api-version is appended: {}",
+                        call.to_token_stream()
+                    );
+                    self.appends += 1;
+                    false
+                }
+                _ => true,
+            });
+            syn::visit_mut::visit_block_mut(self, block);
+        }
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            if let syn::Expr::MethodCall(call) = expr
+                && call.method == "headers"
+                && call.args.len() == 1
+                && call.args.first().is_some_and(names_header_map)
+            {
+                self.attaches += 1;
+                *expr = (*call.receiver).clone();
+            }
+            syn::visit_mut::visit_expr_mut(self, expr);
+        }
+    }
+    let mut remover = Remover::default();
+    remover.visit_file_mut(file);
+    assert_eq!(
+        remover.lets, remover.appends,
+        "header_map built but not filled"
+    );
+    assert_eq!(
+        remover.lets, remover.attaches,
+        "header_map built but not attached"
+    );
+    remover.lets
 }
 
 /// What the transformation found and did; rendered into `spec_info.rs`.

@@ -207,8 +207,158 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+/// The sequential workloads, by name, for `--profile` and `--compare`.
+///
+/// `sdk-*` use the default client; `sdk-get-no-timeout`, `sdk-get-no-retry` and `sdk-get-bare`
+/// (neither) show what those defaults cost; `raw-*` are the hand-written baselines.
+struct Workloads {
+    srv: Server,
+    tl: Client,
+    no_timeout: Client,
+    no_retry: Client,
+    bare: Client,
+    http: reqwest::Client,
+}
+
+impl Workloads {
+    async fn new() -> Self {
+        let srv = server().await;
+        let b = || Client::builder().api_key(KEY).base_url(&srv.base);
+        Self {
+            tl: sdk(&srv.base),
+            no_timeout: b().no_request_timeout().build().unwrap(),
+            no_retry: b().retry_policy(RetryPolicy::disabled()).build().unwrap(),
+            bare: b()
+                .no_request_timeout()
+                .retry_policy(RetryPolicy::disabled())
+                .build()
+                .unwrap(),
+            http: reqwest::Client::new(),
+            srv,
+        }
+    }
+
+    async fn run(&self, what: &str, n: usize) {
+        let get = |tl: &Client| {
+            let tl = tl.clone();
+            async move { drop(tl.indexes().get(INDEX).await.unwrap()) }
+        };
+        for _ in 0..n {
+            match what {
+                "sdk-get" => get(&self.tl).await,
+                "sdk-get-no-timeout" => get(&self.no_timeout).await,
+                "sdk-get-no-retry" => get(&self.no_retry).await,
+                "sdk-get-bare" => get(&self.bare).await,
+                "raw-get" => raw_get_index(&self.http, &self.srv.base).await,
+                "sdk-search" => drop(
+                    self.tl
+                        .search(INDEX)
+                        .query("A woman wearing makeup")
+                        .options([SearchOption::Visual])
+                        .send()
+                        .await
+                        .unwrap(),
+                ),
+                "raw-search" => raw_search(&self.http, &self.srv.base).await,
+                other => panic!("unknown workload {other}"),
+            }
+        }
+    }
+}
+
+/// Sizes of the futures of one call, SDK and raw (`--profile sizes`).
+fn print_future_sizes(w: &Workloads) {
+    let (tl, http, base) = (&w.tl, &w.http, &w.srv.base);
+    let size = |name: &str, bytes: usize| println!("{name}: {bytes} bytes");
+    size(
+        "Indexes::get future",
+        std::mem::size_of_val(&tl.indexes().get(INDEX)),
+    );
+    size(
+        "generated get_index().send() future",
+        std::mem::size_of_val(&tl.raw().get_index().index_id(INDEX).send()),
+    );
+    size(
+        "reqwest send() future",
+        std::mem::size_of_val(&http.get(base).send()),
+    );
+    size(
+        "raw_get_index future",
+        std::mem::size_of_val(&raw_get_index(http, base)),
+    );
+}
+
+/// `--profile <workload> <n>`: only `n` sequential requests on a single-threaded runtime, for
+/// `valgrind --tool=callgrind` (instruction counts are repeatable; the per-request cost is the
+/// difference between two values of `n`, divided). `--profile sizes` prints future sizes.
+async fn profile(what: &str, n: usize) {
+    let w = Workloads::new().await;
+    if what == "sizes" {
+        print_future_sizes(&w);
+    } else {
+        w.run(what, n).await;
+    }
+}
+
+/// `--compare <workload,workload,...> <n> <rounds>`: wall-clock µs/request of sequential
+/// workloads on the bench's runtime, interleaved round by round; prints the medians.
+async fn compare(names: &str, n: usize, rounds: usize) {
+    let w = Workloads::new().await;
+    let names: Vec<&str> = names.split(',').collect();
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    for name in &names {
+        w.run(name, n / 10).await; // warm up
+    }
+    for _ in 0..rounds {
+        for (i, name) in names.iter().enumerate() {
+            let t = Instant::now();
+            w.run(name, n).await;
+            times[i].push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        }
+    }
+    for (name, t) in names.iter().zip(times) {
+        println!("{name}: {:.1} µs/req (median of {rounds})", median(t));
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        let what = args.get(i + 1).expect("--profile <workload> <n>").clone();
+        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(1000);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(profile(&what, n));
+        return;
+    }
+    let runtime = if args.iter().any(|a| a == "--current-thread") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    if let Some(i) = args.iter().position(|a| a == "--compare") {
+        let names = args
+            .get(i + 1)
+            .expect("--compare <a,b,...> <n> <rounds>")
+            .clone();
+        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(2000);
+        let rounds = args.get(i + 3).and_then(|n| n.parse().ok()).unwrap_or(5);
+        runtime.block_on(compare(&names, n, rounds));
+        return;
+    }
+    runtime.block_on(bench());
+}
+
+async fn bench() {
     let quick = std::env::args().any(|a| a == "--quick");
     let mut rows: Vec<(String, String, String, String)> = Vec::new();
     let srv = server().await;

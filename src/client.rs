@@ -183,33 +183,36 @@ impl Client {
     /// println!("{:?}", task.status);
     /// # Ok(()) }
     /// ```
-    pub async fn call<T, F>(&self, request: F) -> Result<T>
+    pub fn call<T, F>(&self, request: F) -> impl Future<Output = Result<T>> + use<T, F>
     where
         T: serde::de::DeserializeOwned,
-        F: std::future::Future<
-                Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>,
-            >,
+        F: Future<Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>>,
     {
-        self.call_with_query(request, Vec::new()).await
+        call_with_query(request, Vec::new())
     }
+}
 
-    /// [`Client::call`], appending `extra_query` to the request's query string (used for query
-    /// keys the spec cannot declare, such as custom-metadata filters).
-    pub(crate) async fn call_with_query<T, F>(
-        &self,
-        request: F,
-        extra_query: Vec<(String, String)>,
-    ) -> Result<T>
-    where
-        T: serde::de::DeserializeOwned,
-        F: std::future::Future<
-                Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>,
-            >,
-    {
+/// [`Client::call`], appending `extra_query` to the request's query string (used for query
+/// keys the spec cannot declare, such as custom-metadata filters).
+///
+/// Not an `async fn`: the generated future (kilobytes) is boxed once, here, so that the futures
+/// of the resource methods above stay small; nested `async fn`s would each store and copy it
+/// (this halved the SDK's per-request overhead: see BENCHMARKS.md).
+pub(crate) fn call_with_query<T, F>(
+    request: F,
+    extra_query: Vec<(String, String)>,
+) -> impl Future<Output = Result<T>> + use<T, F>
+where
+    T: serde::de::DeserializeOwned,
+    F: Future<Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>>,
+{
+    let request = Box::pin(request);
+    async move {
         let (result, attempts, status) = CallContext::scope(request, extra_query).await;
         match result {
             Ok(value) => Ok(value.into_inner()),
-            Err(e) => Err(convert_error::<T>(e, attempts, status).await),
+            // Boxed too: the error path (reading the body) is large and rarely taken.
+            Err(e) => Err(Box::pin(convert_error::<T>(e, attempts, status)).await),
         }
     }
 }

@@ -23,19 +23,38 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// Parses the headers; `None` when the response carries none of them.
+    /// Parses the headers; `None` when the response carries none of them. When a header is
+    /// repeated, its first value counts.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let num = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
+        // One pass over the headers: cheaper than four hashed lookups, and this runs on every
+        // response (see BENCHMARKS.md).
+        let (mut limit, mut remaining, mut used, mut reset) = (None, None, None, None);
+        for (name, value) in headers {
+            let Some(which) = name.as_str().strip_prefix("x-ratelimit-") else {
+                continue;
+            };
+            let slot = match which {
+                "limit" => &mut limit,
+                "remaining" => &mut remaining,
+                "used" => &mut used,
+                "reset" => &mut reset,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(
+                    value
+                        .to_str()
+                        .ok()
+                        .and_then(|v| v.trim().parse::<u64>().ok()),
+                );
+            }
+        }
         let snapshot = Self {
-            limit: num("x-ratelimit-limit"),
-            remaining: num("x-ratelimit-remaining"),
-            used: num("x-ratelimit-used"),
-            reset: num("x-ratelimit-reset")
+            limit: limit.flatten(),
+            remaining: remaining.flatten(),
+            used: used.flatten(),
+            reset: reset
+                .flatten()
                 .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
         };
         (snapshot != Self::empty()).then_some(snapshot)
@@ -120,6 +139,26 @@ mod tests {
         assert_eq!(RateLimit::from_headers(&HeaderMap::new()), None);
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-limit", HeaderValue::from_static("lots"));
+        assert_eq!(RateLimit::from_headers(&h), None);
+    }
+
+    #[test]
+    fn first_value_of_a_repeated_header_counts_and_other_names_are_ignored() {
+        let mut h = HeaderMap::new();
+        h.insert("content-type", HeaderValue::from_static("application/json"));
+        h.append("x-ratelimit-remaining", HeaderValue::from_static("7"));
+        h.append("x-ratelimit-remaining", HeaderValue::from_static("9"));
+        h.insert("x-ratelimit-window", HeaderValue::from_static("86400"));
+        h.insert("x-ratelimit", HeaderValue::from_static("1"));
+        let r = RateLimit::from_headers(&h).unwrap();
+        assert_eq!(
+            (r.limit, r.remaining, r.used, r.reset),
+            (None, Some(7), None, None)
+        );
+        // A garbage first value is not replaced by a later one.
+        let mut h = HeaderMap::new();
+        h.append("x-ratelimit-used", HeaderValue::from_static("n/a"));
+        h.append("x-ratelimit-used", HeaderValue::from_static("5"));
         assert_eq!(RateLimit::from_headers(&h), None);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{HeaderValue, USER_AGENT};
+use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
@@ -20,7 +20,9 @@ use crate::rate_limit::RateLimit;
 use crate::retry::{RequestKind, RetryPolicy, server_delay};
 
 /// The header that carries the API key.
-pub(crate) const API_KEY_HEADER: &str = "x-api-key";
+pub(crate) const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+/// The header that carries the server's request id.
+const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// What the generated client carries for the hand-written layer (progenitor's "inner type"):
 /// the API key, retry policy, timeouts and the latest rate-limit snapshot. Cheap to clone.
@@ -33,7 +35,8 @@ pub struct Transport {
 }
 
 struct Shared {
-    api_key: Option<SecretString>,
+    /// The key as a ready header value, marked sensitive (built once, not per request).
+    api_key: Option<HeaderValue>,
     user_agent: HeaderValue,
     retry: RetryPolicy,
     request_timeout: Option<Duration>,
@@ -80,6 +83,11 @@ impl Transport {
         request_timeout: Option<Duration>,
         upload_timeout: Option<Duration>,
     ) -> Self {
+        let api_key = api_key.and_then(|key| {
+            let mut value = HeaderValue::from_str(key.expose_secret()).ok()?;
+            value.set_sensitive(true);
+            Some(value)
+        });
         Self {
             shared: Arc::new(Shared {
                 api_key,
@@ -121,6 +129,13 @@ impl Transport {
         loop {
             attempt += 1;
             let can_retry = attempt <= policy.get_max_retries();
+            // Keep a copy for the next attempt before the request is completed (so that the
+            // per-attempt additions are not made twice) and consumed.
+            let spare = if can_retry {
+                request.try_clone().or_else(&mut make)
+            } else {
+                None
+            };
             self.prepare(&mut request, operation_id);
             let span = tracing::debug_span!(
                 "twelvelabs.request",
@@ -132,28 +147,31 @@ impl Transport {
                 duration_ms = tracing::field::Empty,
                 request_id = tracing::field::Empty,
             );
-            // Keep a copy for the next attempt before the request is consumed.
-            let spare = if can_retry {
-                request.try_clone().or_else(&mut make)
+            // Nobody listening (no subscriber, or DEBUG filtered out): skip the span's
+            // bookkeeping, which is measurable per request (see BENCHMARKS.md).
+            let traced = !span.is_disabled();
+            let result = if traced {
+                let started = Instant::now();
+                let result = http.execute(request).instrument(span.clone()).await;
+                span.record("duration_ms", started.elapsed().as_millis() as u64);
+                result
             } else {
-                None
+                http.execute(request).await
             };
-            let started = Instant::now();
-            let result = http.execute(request).instrument(span.clone()).await;
-            let elapsed = started.elapsed();
-            span.record("duration_ms", elapsed.as_millis() as u64);
             CallContext::record(attempt, result.as_ref().ok().map(Response::status));
 
             let delay = match &result {
                 Ok(response) => {
                     let status = response.status();
-                    span.record("status", status.as_u16());
-                    if let Some(id) = response
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                    {
-                        span.record("request_id", id);
+                    if traced {
+                        span.record("status", status.as_u16());
+                        if let Some(id) = response
+                            .headers()
+                            .get(REQUEST_ID_HEADER)
+                            .and_then(|v| v.to_str().ok())
+                        {
+                            span.record("request_id", id);
+                        }
                     }
                     self.observe(response, operation_id);
                     tracing::debug!(parent: &span, "response {status}");
@@ -207,11 +225,8 @@ impl Transport {
     /// Adds what every attempt carries: the key, the user agent, the timeout.
     fn prepare(&self, request: &mut Request, operation_id: &str) {
         let headers = request.headers_mut();
-        if let Some(key) = &self.shared.api_key
-            && let Ok(mut value) = HeaderValue::from_str(key.expose_secret())
-        {
-            value.set_sensitive(true);
-            headers.insert(API_KEY_HEADER, value);
+        if let Some(key) = &self.shared.api_key {
+            headers.insert(API_KEY_HEADER, key.clone());
         }
         headers.insert(USER_AGENT, self.shared.user_agent.clone());
         CallContext::append_query(request);

@@ -413,3 +413,45 @@ fn public_types_are_send_sync_and_static() {
     fn assert_error<E: std::error::Error + Send + Sync + 'static>() {}
     assert_error::<Error>();
 }
+
+#[tokio::test]
+async fn a_retried_request_is_the_same_request_with_its_extra_query_once() {
+    // Custom-metadata filters are appended to the query per attempt; a retry must not append
+    // them twice (it did, when the retry copy was taken after the first attempt's additions).
+    let server = ScriptServer::start([
+        Reply::json(503, r#"{"code":"unavailable","message":"try later"}"#),
+        Reply::json(
+            200,
+            r#"{"data": [], "page_info": {"page": 1, "total_page": 1}}"#,
+        ),
+    ])
+    .await;
+    let tl = client(&server, fast());
+    tl.videos("666599d4e6fb7df29de0f89c")
+        .list()
+        .metadata("category", "recentlyAdded")
+        .send()
+        .await
+        .unwrap();
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2);
+    for r in &seen {
+        assert_eq!(
+            r.path.matches("category=recentlyAdded").count(),
+            1,
+            "{}",
+            r.path
+        );
+        assert_eq!(r.header("x-api-key"), Some(KEY));
+        assert!(
+            r.header("user-agent")
+                .is_some_and(|ua| ua.starts_with("twelvelabs-rs/"))
+        );
+        assert_eq!(
+            r.header("api-version"),
+            None,
+            "no undocumented api-version header"
+        );
+    }
+    assert_eq!(seen[0].path, seen[1].path);
+}

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Filter, apply_filter, filter_setter, page_number_list, rfc3339, sort_setters};
 use crate::Client;
+use crate::client::call_with_query;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, VideoId};
 use crate::pagination::{Page, check_page_limit};
@@ -450,10 +451,7 @@ impl ListVideos {
             indexed_at_lte,
             rfc3339
         );
-        let list = self
-            .client
-            .call_with_query(b.send(), self.metadata.clone())
-            .await?;
+        let list = call_with_query(b.send(), self.metadata.clone()).await?;
         Ok(Page {
             items: list.data,
             page,
