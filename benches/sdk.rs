@@ -189,6 +189,81 @@ async fn raw_search(http: &reqwest::Client, base: &str) {
     let _: types::SearchResult = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
 }
 
+/// The baseline upload: the file streamed by hand as a multipart part, as the SDK does.
+async fn raw_upload(http: &reqwest::Client, base: &str, path: &std::path::Path) {
+    let file = tokio::fs::File::open(path).await.unwrap();
+    let size = file.metadata().await.unwrap().len();
+    let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
+        file,
+        256 * 1024,
+    ));
+    let form = reqwest::multipart::Form::new()
+        .text("index_id", INDEX)
+        .part(
+            "video_file",
+            reqwest::multipart::Part::stream_with_length(body, size).file_name("v.bin"),
+        );
+    let r = http
+        .post(format!("{base}/tasks"))
+        .header("x-api-key", KEY)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+}
+
+/// A sparse file of `size` bytes (reads are zeros, no disk traffic); removed on drop.
+struct SparseFile(std::path::PathBuf);
+
+impl SparseFile {
+    fn new(size: u64) -> Self {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "tl-bench-{}-{}.bin",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for SparseFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn callgrind_available() -> bool {
+    std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Instructions per unit of `workload` (a request, or a MiB for uploads): this binary is run
+/// under callgrind with `--profile workload n` for two values of `n`, and the difference of the
+/// totals is divided by the difference of `n`, which cancels start-up and set-up.
+fn callgrind_per_unit(workload: &str, n1: usize, n2: usize) -> f64 {
+    let exe = std::env::current_exe().unwrap();
+    let total = |n: usize| -> f64 {
+        let out = std::process::Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .arg(&exe)
+            .args(["--profile", workload, &n.to_string()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "callgrind run of {workload} failed");
+        let err = String::from_utf8_lossy(&out.stderr);
+        err.lines()
+            .find_map(|l| l.split("Collected :").nth(1))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no instruction total for {workload}: {err}"))
+    };
+    (total(n2) - total(n1)) / (n2 - n1) as f64
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -217,6 +292,7 @@ struct Workloads {
     no_timeout: Client,
     no_retry: Client,
     bare: Client,
+    shared: Client,
     http: reqwest::Client,
 }
 
@@ -224,6 +300,7 @@ impl Workloads {
     async fn new() -> Self {
         let srv = server().await;
         let b = || Client::builder().api_key(KEY).base_url(&srv.base);
+        let http = reqwest::Client::new();
         Self {
             tl: sdk(&srv.base),
             no_timeout: b().no_request_timeout().build().unwrap(),
@@ -233,7 +310,8 @@ impl Workloads {
                 .retry_policy(RetryPolicy::disabled())
                 .build()
                 .unwrap(),
-            http: reqwest::Client::new(),
+            shared: b().http_client(http.clone()).build().unwrap(),
+            http,
             srv,
         }
     }
@@ -249,6 +327,7 @@ impl Workloads {
                 "sdk-get-no-timeout" => get(&self.no_timeout).await,
                 "sdk-get-no-retry" => get(&self.no_retry).await,
                 "sdk-get-bare" => get(&self.bare).await,
+                "sdk-get-shared" => get(&self.shared).await,
                 "raw-get" => raw_get_index(&self.http, &self.srv.base).await,
                 "sdk-search" => drop(
                     self.tl
@@ -262,6 +341,24 @@ impl Workloads {
                 "raw-search" => raw_search(&self.http, &self.srv.base).await,
                 other => panic!("unknown workload {other}"),
             }
+        }
+    }
+
+    /// One upload of an `mib`-MiB sparse file, through the SDK or by hand.
+    async fn upload(&self, what: &str, mib: u64) {
+        let file = SparseFile::new(mib << 20);
+        match what {
+            "sdk-upload" => drop(
+                self.tl
+                    .tasks()
+                    .create(INDEX)
+                    .video_file(&file.0)
+                    .send()
+                    .await
+                    .unwrap(),
+            ),
+            "raw-upload" => raw_upload(&self.http, &self.srv.base, &file.0).await,
+            other => panic!("unknown workload {other}"),
         }
     }
 }
@@ -295,6 +392,8 @@ async fn profile(what: &str, n: usize) {
     let w = Workloads::new().await;
     if what == "sizes" {
         print_future_sizes(&w);
+    } else if what.ends_with("-upload") {
+        w.upload(what, n as u64).await; // n MiB
     } else {
         w.run(what, n).await;
     }
@@ -361,39 +460,26 @@ fn main() {
 async fn bench() {
     let quick = std::env::args().any(|a| a == "--quick");
     let mut rows: Vec<(String, String, String, String)> = Vec::new();
-    let srv = server().await;
-    let tl = sdk(&srv.base);
-    let http = reqwest::Client::new();
+    let w = Workloads::new().await;
+    let (srv, tl, http) = (&w.srv, w.tl.clone(), w.http.clone());
 
-    // 1. Per-request overhead, sequential, interleaved rounds.
+    // 1. Per-request overhead, sequential, interleaved rounds (alternating which goes first).
     let n = if quick { 50 } else { 2000 };
-    let rounds = if quick { 1 } else { 5 };
-    for (name, is_search) in [("GET /indexes/{id}", false), ("POST /search", true)] {
+    let rounds = if quick { 1 } else { 7 };
+    for (name, sdk_w, raw_w) in [
+        ("GET /indexes/{id}", "sdk-get", "raw-get"),
+        ("POST /search", "sdk-search", "raw-search"),
+    ] {
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            let t = Instant::now();
-            for _ in 0..n {
-                if is_search {
-                    tl.search(INDEX)
-                        .query("A woman wearing makeup")
-                        .options([SearchOption::Visual])
-                        .send()
-                        .await
-                        .unwrap();
-                } else {
-                    tl.indexes().get(INDEX).await.unwrap();
-                }
+        w.run(sdk_w, n / 10).await; // warm up
+        w.run(raw_w, n / 10).await;
+        for round in 0..rounds {
+            for sdk_turn in [round % 2 == 0, round % 2 == 1] {
+                let t = Instant::now();
+                w.run(if sdk_turn { sdk_w } else { raw_w }, n).await;
+                let per = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+                if sdk_turn { a.push(per) } else { b.push(per) }
             }
-            a.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
-            let t = Instant::now();
-            for _ in 0..n {
-                if is_search {
-                    raw_search(&http, &srv.base).await
-                } else {
-                    raw_get_index(&http, &srv.base).await
-                }
-            }
-            b.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
         }
         let (a, b) = (median(a), median(b));
         rows.push((
@@ -404,32 +490,70 @@ async fn bench() {
         ));
     }
 
+    // 1b. The same, in instructions (callgrind): repeatable where wall-clock time on a shared
+    // machine is not. Skipped when valgrind is not installed, and with --quick.
+    if !quick && callgrind_available() {
+        let get = |w: &str| callgrind_per_unit(w, 100, 600);
+        let (raw, sdk, bare) = (get("raw-get"), get("sdk-get"), get("sdk-get-bare"));
+        rows.push((
+            "GET /indexes/{id}, instructions (callgrind)".into(),
+            format!(
+                "{:.0}k/req (defaults); {:.0}k/req without timeout and retries",
+                sdk / 1e3,
+                bare / 1e3
+            ),
+            format!("{:.0}k/req", raw / 1e3),
+            format!("{:.3}× (defaults); {:.3}× (without)", sdk / raw, bare / raw),
+        ));
+        let (raw, sdk) = (get("raw-search"), get("sdk-search"));
+        rows.push((
+            "POST /search, instructions (callgrind)".into(),
+            format!("{:.0}k/req", sdk / 1e3),
+            format!("{:.0}k/req", raw / 1e3),
+            format!("{:.3}×", sdk / raw),
+        ));
+        let (raw, sdk) = (
+            callgrind_per_unit("raw-upload", 16, 80),
+            callgrind_per_unit("sdk-upload", 16, 80),
+        );
+        rows.push((
+            "upload, instructions per MiB (callgrind)".into(),
+            format!("{:.0}k/MiB", sdk / 1e3),
+            format!("{:.0}k/MiB", raw / 1e3),
+            format!("{:.4}×", sdk / raw),
+        ));
+    }
+
     // 2. Throughput, 64 in flight.
     let total = if quick { 500 } else { 10_000 };
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    for _ in 0..rounds.min(3) {
-        let t = Instant::now();
-        futures::stream::iter(0..total)
-            .map(|_| {
-                let tl = tl.clone();
-                async move {
-                    tl.indexes().get(INDEX).await.unwrap();
-                }
-            })
-            .buffer_unordered(64)
-            .collect::<Vec<_>>()
-            .await;
-        a.push(total as f64 / t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        futures::stream::iter(0..total)
-            .map(|_| {
-                let (h, base) = (http.clone(), srv.base.clone());
-                async move { raw_get_index(&h, &base).await }
-            })
-            .buffer_unordered(64)
-            .collect::<Vec<_>>()
-            .await;
-        b.push(total as f64 / t.elapsed().as_secs_f64());
+    for round in 0..rounds.min(5) {
+        for sdk_turn in [round % 2 == 0, round % 2 == 1] {
+            let t = Instant::now();
+            if sdk_turn {
+                futures::stream::iter(0..total)
+                    .map(|_| {
+                        let tl = tl.clone();
+                        async move {
+                            tl.indexes().get(INDEX).await.unwrap();
+                        }
+                    })
+                    .buffer_unordered(64)
+                    .collect::<Vec<_>>()
+                    .await;
+                a.push(total as f64 / t.elapsed().as_secs_f64());
+            } else {
+                futures::stream::iter(0..total)
+                    .map(|_| {
+                        let (h, base) = (http.clone(), srv.base.clone());
+                        async move { raw_get_index(&h, &base).await }
+                    })
+                    .buffer_unordered(64)
+                    .collect::<Vec<_>>()
+                    .await;
+                b.push(total as f64 / t.elapsed().as_secs_f64());
+            }
+        }
     }
     let (a, b) = (median(a), median(b));
     rows.push((
@@ -480,47 +604,38 @@ async fn bench() {
 
     // 4. Upload a file: SDK vs raw reqwest streaming multipart, same file; peak RSS.
     let size: u64 = if quick { 64 << 20 } else { 1 << 30 };
-    let path = std::env::temp_dir().join(format!("tl-bench-{}.bin", std::process::id()));
-    {
-        let f = std::fs::File::create(&path).unwrap();
-        f.set_len(size).unwrap(); // sparse: reads are zeros, no disk traffic
-    }
+    let file = SparseFile::new(size);
+    let path = file.0.clone();
     let rss_before = peak_rss_mib();
     let (mut sdk_t, mut raw_t) = (Vec::new(), Vec::new());
-    for _ in 0..rounds.min(3) {
-        let t = Instant::now();
-        tl.tasks()
-            .create(INDEX)
-            .video_file(&path)
-            .send()
-            .await
-            .unwrap();
-        sdk_t.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        let file = tokio::fs::File::open(&path).await.unwrap();
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
-            file,
-            256 * 1024,
-        ));
-        let form = reqwest::multipart::Form::new()
-            .text("index_id", INDEX)
-            .part(
-                "video_file",
-                reqwest::multipart::Part::stream_with_length(body, size).file_name("v.bin"),
-            );
-        let r = http
-            .post(format!("{}/tasks", srv.base))
-            .header("x-api-key", KEY)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-        raw_t.push(t.elapsed().as_secs_f64());
+    // Alternate which goes first, after one unmeasured warm-up of each.
+    tl.tasks()
+        .create(INDEX)
+        .video_file(&path)
+        .send()
+        .await
+        .unwrap();
+    raw_upload(&http, &srv.base, &path).await;
+    for round in 0..rounds {
+        for sdk_turn in [round % 2 == 0, round % 2 == 1] {
+            let t = Instant::now();
+            if sdk_turn {
+                tl.tasks()
+                    .create(INDEX)
+                    .video_file(&path)
+                    .send()
+                    .await
+                    .unwrap();
+                sdk_t.push(t.elapsed().as_secs_f64());
+            } else {
+                raw_upload(&http, &srv.base, &path).await;
+                raw_t.push(t.elapsed().as_secs_f64());
+            }
+        }
     }
     let rss_after = peak_rss_mib();
     let (sdk_secs, raw_secs) = (median(sdk_t), median(raw_t));
-    std::fs::remove_file(&path).unwrap();
+    drop(file);
     let mib = size as f64 / (1 << 20) as f64;
     rows.push((format!("upload {mib:.0} MiB file"), format!("{:.0} MiB/s, peak RSS +{:.1} MiB", mib / sdk_secs, rss_after - rss_before), format!("{:.0} MiB/s", mib / raw_secs), format!("{:.2}× raw throughput (target ≥ 0.9×); process peak RSS {rss_after:.1} MiB (target ≤ 32 MiB added)", raw_secs / sdk_secs)));
 
