@@ -4,6 +4,11 @@
 //! same run, interleaved A/B over several rounds so that machine drift cancels out; criterion's
 //! per-function statistics add nothing here and its dependencies would slow CI's `--all-targets`
 //! checks. The table is printed and written to `BENCHMARKS.md`.
+//!
+//! Other modes, for investigating (see benches/NOTES.md): `--quick` (a smoke run that CI makes,
+//! nothing written), `--profile <workload> <n>` (for callgrind; `--profile sizes` prints future
+//! sizes), `--compare <a,b,..> <n> <rounds> [--base <url>] [--current-thread]` (wall-clock A/B of
+//! sequential workloads) and `--serve` (only the server, for benches/python_sdk.sh).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -297,8 +302,17 @@ struct Workloads {
 }
 
 impl Workloads {
+    /// Against an in-process server, or the one at `base` (`--base`, e.g. a `--serve` process).
     async fn new() -> Self {
-        let srv = server().await;
+        let base = std::env::args().skip_while(|a| a != "--base").nth(1);
+        let srv = match base {
+            Some(base) => Server {
+                base,
+                wait_started: Arc::default(),
+                polls: Arc::default(),
+            },
+            None => server().await,
+        };
         let b = || Client::builder().api_key(KEY).base_url(&srv.base);
         let http = reqwest::Client::new();
         Self {
@@ -399,8 +413,8 @@ async fn profile(what: &str, n: usize) {
     }
 }
 
-/// `--compare <workload,workload,...> <n> <rounds>`: wall-clock µs/request of sequential
-/// workloads on the bench's runtime, interleaved round by round; prints the medians.
+/// `--compare <workload,workload,...> <n> <rounds> [--base <url>]`: wall-clock µs/request of
+/// sequential workloads on the bench's runtime, interleaved round by round; prints the medians.
 async fn compare(names: &str, n: usize, rounds: usize) {
     let w = Workloads::new().await;
     let names: Vec<&str> = names.split(',').collect();
@@ -444,6 +458,15 @@ fn main() {
             .build()
             .unwrap()
     };
+    if args.iter().any(|a| a == "--serve") {
+        // Only the server, for another client (benches/python_sdk.sh); runs until killed.
+        runtime.block_on(async {
+            let srv = server().await;
+            println!("{}", srv.base);
+            std::future::pending::<()>().await;
+        });
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--compare") {
         let names = args
             .get(i + 1)
@@ -702,7 +725,7 @@ async fn bench() {
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         let date = httpdate::fmt_http_date(std::time::SystemTime::now());
         let doc = format!(
-            "# Benchmarks\n\nMeasured {date} on {cores} cores ({cpu}), release build, against a minimal keep-alive loopback\nserver (`benches/sdk.rs`). Reproduce with:\n\n```sh\ncargo bench --bench sdk\n```\n\nEach ratio compares two workloads run in the same process, interleaved over several rounds (medians).\n\"Baseline\" is a hand-written `reqwest` call decoding into the same generated type.\n\n{table}\n{}",
+            "# Benchmarks\n\nMeasured {date} on {cores} cores ({cpu}), release build, against a minimal keep-alive loopback\nserver (`benches/sdk.rs`). Reproduce with:\n\n```sh\ncargo bench --bench sdk\n```\n\nEach wall-clock ratio compares two workloads run in the same process, interleaved over several\nrounds with the order alternating (medians). \"Baseline\" is a hand-written `reqwest` call decoding into\nthe same generated type. Rows marked \"callgrind\" count instructions instead (see the notes).\n\n{table}\n{}",
             std::fs::read_to_string("benches/NOTES.md").unwrap_or_default()
         );
         std::fs::write("BENCHMARKS.md", doc).unwrap();
