@@ -18,7 +18,7 @@ use twelvelabs::api::classify::Class;
 use twelvelabs::api::generate::TextEvent;
 use twelvelabs::testing::FakeServer;
 use twelvelabs::{
-    Addon, ClassifyOption, Client, ConversationOption, Engine, EngineOption, GistType,
+    Addon, ClassifyOption, Client, ConversationOption, EngineConfig, EngineOption, GistType,
     SearchOption, SortBy, SortOption,
 };
 
@@ -127,8 +127,8 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
     let index = tl
         .indexes()
         .create("Content Creator Videos")
-        .engine(Engine::new("marengo2.6").options([Visual, Conversation, TextInVideo, Logo]))
-        .engine(Engine::new("pegasus1").options([Visual, Conversation]))
+        .engine(EngineConfig::new("marengo2.6").options([Visual, Conversation, TextInVideo, Logo]))
+        .engine(EngineConfig::new("pegasus1").options([Visual, Conversation]))
         .addon(Addon::Thumbnail)
         .send()
         .await

@@ -188,27 +188,23 @@ impl Client {
         T: serde::de::DeserializeOwned,
         F: Future<Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>>,
     {
-        call_with_query(request, Vec::new())
+        call(request)
     }
 }
 
-/// [`Client::call`], appending `extra_query` to the request's query string (used for query
-/// keys the spec cannot declare, such as custom-metadata filters).
+/// [`Client::call`] as a free function (the resource files use it).
 ///
 /// Not an `async fn`: the generated future (kilobytes) is boxed once, here, so that the futures
 /// of the resource methods above stay small; nested `async fn`s would each store and copy it
 /// (measured: about 4.8k fewer instructions per request, see BENCHMARKS.md).
-pub(crate) fn call_with_query<T, F>(
-    request: F,
-    extra_query: Vec<(String, String)>,
-) -> impl Future<Output = Result<T>> + use<T, F>
+pub(crate) fn call<T, F>(request: F) -> impl Future<Output = Result<T>> + use<T, F>
 where
     T: serde::de::DeserializeOwned,
     F: Future<Output = std::result::Result<ResponseValue<T>, crate::raw::Error<()>>>,
 {
     let request = Box::pin(request);
     async move {
-        let (result, attempts, status) = CallContext::scope(request, extra_query).await;
+        let (result, attempts, status) = CallContext::scope(request).await;
         match result {
             Ok(value) => Ok(value.into_inner()),
             // Boxed too: the error path (reading the body) is large and rarely taken.
@@ -218,23 +214,27 @@ where
 }
 
 impl Client {
-    /// Sends a hand-written request (multipart, NDJSON) through the transport: `make` builds it for
-    /// each attempt (`None` when it cannot be built again). Returns the 2xx response; any other
-    /// status becomes an [`Error`].
+    /// Sends a hand-written request (multipart, NDJSON) of operation `op` through the transport:
+    /// the method and URL come from the descriptor (`path_params` fill its path template), and
+    /// `make` completes the request for each attempt (`None` when it cannot be built again).
+    /// Returns the 2xx response; any other status becomes an [`Error`].
     pub(crate) async fn execute_raw(
         &self,
-        operation_id: &'static str,
-        mut make: impl FnMut(&reqwest::Client, &str) -> Option<reqwest::Request>,
+        op: &'static crate::raw::operations::Operation,
+        path_params: &[(&str, &str)],
+        mut make: impl FnMut(reqwest::RequestBuilder) -> Option<reqwest::Request>,
     ) -> Result<reqwest::Response> {
         use progenitor_client::ClientInfo;
         let raw = self.raw();
-        let (http, base) = (raw.client(), raw.baseurl());
-        let Some(first) = make(http, base) else {
+        let http = raw.client();
+        let url = op.url(raw.baseurl(), path_params)?;
+        let mut attempt = || make(http.request(op.method.clone(), url.as_str()));
+        let Some(first) = attempt() else {
             return Err(Error::invalid("request", "the request could not be built"));
         };
         let transport = raw.inner();
-        let fut = transport.execute(http, operation_id, first, || make(http, base));
-        let (result, attempts, _) = CallContext::scope(fut, Vec::new()).await;
+        let fut = transport.execute(http, op.name, first, attempt);
+        let (result, attempts, _) = CallContext::scope(fut).await;
         let attempts = attempts.max(1);
         match result {
             Ok(r) if r.status().is_success() => Ok(r),
@@ -243,21 +243,18 @@ impl Client {
         }
     }
 
-    /// Sends a multipart form to `POST {base}{path}` and decodes the JSON answer.
+    /// Sends a multipart form for operation `op` and decodes the JSON answer.
     pub(crate) async fn send_form<T: serde::de::DeserializeOwned>(
         &self,
-        operation_id: &'static str,
-        path: &str,
+        op: &'static crate::raw::operations::Operation,
+        path_params: &[(&str, &str)],
         form: crate::upload::FormSpec,
         progress: Option<crate::upload::Progress>,
     ) -> Result<T> {
         let response = self
-            .execute_raw(operation_id, |http, base| {
+            .execute_raw(op, path_params, |request| {
                 let form = form.build(progress.clone())?;
-                http.post(format!("{base}{path}"))
-                    .multipart(form)
-                    .build()
-                    .ok()
+                request.multipart(form).build().ok()
             })
             .await?;
         decode_json(response).await
@@ -290,7 +287,7 @@ pub(crate) async fn convert_error<T: serde::de::DeserializeOwned>(
         E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
             transport_error(e, attempts)
         }
-        E::InvalidRequest(reason) => Error::invalid("request", reason),
+        E::InvalidRequest(reason) => crate::api::unset_field(&reason),
         E::ErrorResponse(r) => Error::Api(Box::new(crate::error::ApiError {
             status: r.status(),
             code: None,

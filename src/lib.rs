@@ -25,7 +25,7 @@ pub mod upload;
 pub mod wait;
 
 pub use api::Filter;
-pub use api::indexes::Engine;
+pub use api::indexes::EngineConfig;
 pub use client::{Client, ClientBuilder, Config};
 pub use error::{ApiError, DecodeError, Error, ErrorCode, RateLimitedError, Result};
 pub use ids::{EmbedTaskId, EngineId, IndexId, IntegrationId, TaskId, VideoId};
@@ -37,17 +37,3 @@ pub use raw::types::{
     TaskStatus,
 };
 pub use retry::RetryPolicy;
-
-/// Which hand-written operations the crate implements (read by the coverage test).
-#[doc(hidden)]
-pub mod __coverage {
-    /// operationIds (and stripped media types, `operationId status media-type`) implemented by hand.
-    pub const HAND_WRITTEN: &[&str] = &[
-        "createEmbedTask",                       // api::embed::CreateEmbedTask
-        "createEmbedding",                       // api::embed::CreateEmbedding
-        "createTask",                            // api::tasks::CreateTask
-        "createTransfer",                        // api::tasks::Tasks::transfer
-        "generateText 200 application/x-ndjson", // api::generate::TextStream
-        "searchV2",                              // api::search::Search::image
-    ];
-}

@@ -3,17 +3,19 @@
 //!
 //! Most code should use [`crate::Client`] and its resource handles instead: they add retries,
 //! typed errors, pagination streams, task waiting and uploads. Reach for this module when you need
-//! an operation exactly as the spec describes it.
+//! an operation exactly as the spec describes it, or one you added to your own copy of the spec
+//! (see "Regenerating after a spec change" in the README).
 //!
-//! What the build does to the spec before generating (see `build.rs` for the assertions):
-//! - operations with a multipart body ([`spec_info::HAND_WRITTEN_OPERATIONS`]) and the NDJSON
-//!   stream of `POST /generate` are not generated here; the crate implements them by hand;
+//! What the generator is given differs from `openapi.yaml` only in choices of this crate:
+//! - operations with a multipart body and the NDJSON stream of `POST /generate` are not generated
+//!   here; the crate sends them by hand, driven by their [`operations`] descriptors;
 //! - any 2xx status is a success (the docs disagree on 200 vs 201 vs 204), and an operation
 //!   without a documented body succeeds on an empty one;
 //! - error responses are not decoded here: a non-2xx response is returned as
 //!   [`Error::UnexpectedResponse`] with its status, headers and body untouched;
 //! - every enum that can appear in a response is **open** ([`spec_info::OPEN_ENUMS`]): unknown
-//!   values become `Unknown(String)` and are sent back unchanged.
+//!   values become `Unknown(String)` and are sent back unchanged;
+//! - integer fields also accept an integral float (`159.0`), and no `api-version` header is sent.
 //!
 //! ```
 //! use twelvelabs::raw::types::TaskStatus;
@@ -27,8 +29,8 @@
 //! ```
 //!
 //! The generated [`Client`] sends no API key by itself (progenitor ignores `securitySchemes`):
-//! build it with [`Client::new_with_client`] and a `reqwest::Client` whose default headers carry
-//! `x-api-key`, or take the one [`crate::Client`] configured.
+//! build it with [`Client::new_with_client`] and a [`crate::transport::Transport`], or take the one
+//! [`crate::Client::raw`] configured.
 #![allow(
     missing_docs,
     dead_code,
@@ -40,15 +42,134 @@
 
 include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 
-/// Facts about the generation, computed by `build.rs` from `openapi.yaml`.
+/// Facts about the generated types, computed by the build from `openapi.yaml`.
 pub mod spec_info {
     include!(concat!(env!("OUT_DIR"), "/spec_info.rs"));
 }
 
-/// Deserializers for the integer fields of the generated types: a server may send an integer as
-/// an integral float (`159.0`); that must not fail the response. A fractional value still does.
-#[doc(hidden)]
-pub mod lenient {
+/// How a task ended, for the status values `openapi.yaml` marks with `x-twelvelabs-terminal`
+/// (see `TaskStatus::outcome` in [`types`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The task is done and its result is available.
+    Success,
+    /// The task ended without a result.
+    Failure,
+}
+
+/// One descriptor per operation of `openapi.yaml`, generated at build time: its id, method, path
+/// template, whether it creates something, what its body is and which media types it streams.
+///
+/// The crate reads these instead of repeating the facts: the retry loop asks [`by_name`] whether a
+/// request creates something, and the hand-written operations (multipart bodies, the generation
+/// stream) take their method and path from here. An operation you add to your own spec gets a
+/// descriptor too; send a multipart one with [`crate::Client::send_multipart`].
+///
+/// ```
+/// use twelvelabs::raw::operations::{self, Body};
+///
+/// let op = operations::CREATE_TASK;
+/// assert_eq!((op.method.as_str(), op.path), ("POST", "/tasks"));
+/// assert!(op.creates && !op.generated);
+/// assert!(matches!(op.body, Body::Multipart { files } if files.contains(&"video_file")));
+/// assert_eq!(operations::by_name("get_task").map(|o| o.id), Some("getTask"));
+/// ```
+pub mod operations {
+    use crate::error::{Error, Result};
+
+    /// What a request carries.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum Body {
+        /// No body.
+        None,
+        /// A JSON body.
+        Json,
+        /// A URL-encoded form.
+        Form,
+        /// A `multipart/form-data` body (not generated; sent by hand).
+        Multipart {
+            /// The fields that carry a file (`format: binary` in the spec).
+            files: &'static [&'static str],
+        },
+    }
+
+    /// An operation of the spec.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct Operation {
+        /// The `operationId` (`createTask`).
+        pub id: &'static str,
+        /// The same in snake_case, as the generated method and `progenitor_client::OperationInfo`
+        /// name it (`create_task`).
+        pub name: &'static str,
+        /// The HTTP method.
+        pub method: reqwest::Method,
+        /// The path template below the base URL (`/tasks/{task_id}`).
+        pub path: &'static str,
+        /// The path parameters, in the order they appear.
+        pub path_params: &'static [&'static str],
+        /// The query parameters the spec declares (as sent on the wire, e.g. `duration[gte]`).
+        pub query_params: &'static [&'static str],
+        /// The spec's one-line summary.
+        pub summary: &'static str,
+        /// Whether it creates something (`x-twelvelabs-creates`): then it is not retried once the
+        /// request may have reached the server.
+        pub creates: bool,
+        /// What the request carries.
+        pub body: Body,
+        /// Whether progenitor generated it (a method of [`super::Client`]).
+        pub generated: bool,
+        /// Success media types other than JSON (read by hand, e.g. `application/x-ndjson`).
+        pub streams: &'static [&'static str],
+    }
+
+    impl Operation {
+        /// The request URL: `base` followed by the path template with each `{param}` replaced by
+        /// its percent-encoded value from `params`. Every parameter must be given, once, and be a
+        /// non-empty single path segment (not `.` or `..`).
+        pub fn url(&self, base: &str, params: &[(&str, &str)]) -> Result<String> {
+            let mut url = String::with_capacity(base.len() + self.path.len() + 32);
+            url.push_str(base.trim_end_matches('/'));
+            for segment in self.path.split('/').filter(|s| !s.is_empty()) {
+                url.push('/');
+                match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    None => url.push_str(segment),
+                    Some(name) => {
+                        let value = params
+                            .iter()
+                            .find(|(n, _)| *n == name)
+                            .map(|(_, v)| *v)
+                            .ok_or_else(|| {
+                                Error::invalid(name.to_owned(), format!("{} needs it", self.id))
+                            })?;
+                        if value.trim().is_empty() || value == "." || value == ".." {
+                            return Err(Error::invalid(
+                                name.to_owned(),
+                                "must be a non-empty id (not `.` or `..`)",
+                            ));
+                        }
+                        url.push_str(&progenitor_client::encode_path(value));
+                    }
+                }
+            }
+            if let Some((name, _)) = params.iter().find(|(n, _)| !self.path_params.contains(n)) {
+                return Err(Error::invalid(
+                    (*name).to_owned(),
+                    format!("{} has no path parameter of that name", self.id),
+                ));
+            }
+            Ok(url)
+        }
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+}
+
+/// Deserializers for the integer fields of the generated types (attached by the build to every
+/// field whose type is an integer): a server may send an integer as an integral float (`159.0`);
+/// that must not fail the response. A fractional or out-of-range value still does.
+pub(crate) mod lenient {
     use serde::Deserialize;
     use serde::de::{Deserializer, Error};
 
@@ -60,48 +181,62 @@ pub mod lenient {
         F(f64),
     }
 
-    fn to_i128<E: Error>(n: Num) -> Result<i128, E> {
-        match n {
-            Num::I(i) => Ok(i128::from(i)),
-            Num::U(u) => Ok(i128::from(u)),
-            Num::F(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(f as i128),
-            Num::F(f) => Err(E::custom(format!("expected an integer, got {f}"))),
-        }
+    /// Any integer type, converted from `i128` with a range check.
+    pub(crate) trait Int: Sized {
+        fn from_i128(v: i128) -> Option<Self>;
+    }
+    macro_rules! int {
+        ($($t:ty),*) => {$(
+            impl Int for $t {
+                fn from_i128(v: i128) -> Option<Self> { <$t>::try_from(v).ok() }
+            }
+        )*};
+    }
+    macro_rules! nonzero {
+        ($($t:ty => $inner:ty),*) => {$(
+            impl Int for $t {
+                fn from_i128(v: i128) -> Option<Self> { <$inner>::try_from(v).ok().and_then(<$t>::new) }
+            }
+        )*};
+    }
+    int!(
+        i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize
+    );
+    nonzero!(
+        std::num::NonZeroU8 => u8,
+        std::num::NonZeroU16 => u16,
+        std::num::NonZeroU32 => u32,
+        std::num::NonZeroU64 => u64,
+        std::num::NonZeroU128 => u128,
+        std::num::NonZeroI8 => i8,
+        std::num::NonZeroI16 => i16,
+        std::num::NonZeroI32 => i32,
+        std::num::NonZeroI64 => i64,
+        std::num::NonZeroI128 => i128
+    );
+
+    fn conv<T: Int, E: Error>(n: Num) -> Result<T, E> {
+        let v = match n {
+            Num::I(i) => i128::from(i),
+            Num::U(u) => i128::from(u),
+            Num::F(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1.8e19 => f as i128,
+            Num::F(f) => return Err(E::custom(format!("expected an integer, got {f}"))),
+        };
+        T::from_i128(v).ok_or_else(|| E::custom(format!("integer {v} is out of range")))
     }
 
-    fn conv<T: TryFrom<i128>, E: Error>(n: Num) -> Result<T, E> {
-        let v = to_i128(n)?;
-        T::try_from(v).map_err(|_| E::custom(format!("integer {v} is out of range")))
-    }
-
-    /// An `i64` that also accepts an integral float.
-    pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    /// An integer that also accepts an integral float.
+    pub(crate) fn int<'de, D: Deserializer<'de>, T: Int>(d: D) -> Result<T, D::Error> {
         conv(Num::deserialize(d)?)
     }
-    /// An optional `i64` that also accepts an integral float.
-    pub fn option_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        Option::<Num>::deserialize(d)?.map(conv).transpose()
-    }
-    /// A `u64` that also accepts an integral float.
-    pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        conv(Num::deserialize(d)?)
-    }
-    /// An optional `u64` that also accepts an integral float.
-    pub fn option_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        Option::<Num>::deserialize(d)?.map(conv).transpose()
-    }
-    fn nonzero<E: Error>(n: Num) -> Result<std::num::NonZeroU64, E> {
-        let v: u64 = conv(n)?;
-        std::num::NonZeroU64::new(v).ok_or_else(|| E::custom("expected a non-zero integer"))
-    }
-    /// A `NonZeroU64` that also accepts an integral float.
-    pub fn nonzero_u64<'de, D: Deserializer<'de>>(d: D) -> Result<std::num::NonZeroU64, D::Error> {
-        nonzero(Num::deserialize(d)?)
-    }
-    /// An optional `NonZeroU64` that also accepts an integral float.
-    pub fn option_nonzero_u64<'de, D: Deserializer<'de>>(
+    /// An optional integer that also accepts an integral float.
+    pub(crate) fn option_int<'de, D: Deserializer<'de>, T: Int>(
         d: D,
-    ) -> Result<Option<std::num::NonZeroU64>, D::Error> {
-        Option::<Num>::deserialize(d)?.map(nonzero).transpose()
+    ) -> Result<Option<T>, D::Error> {
+        Option::<Num>::deserialize(d)?.map(conv).transpose()
+    }
+    /// A list of integers that also accepts integral floats.
+    pub(crate) fn vec_int<'de, D: Deserializer<'de>, T: Int>(d: D) -> Result<Vec<T>, D::Error> {
+        Vec::<Num>::deserialize(d)?.into_iter().map(conv).collect()
     }
 }

@@ -155,7 +155,7 @@ pub(crate) enum RequestKind {
 impl RequestKind {
     pub(crate) fn of(method: &reqwest::Method, operation_id: &str) -> Self {
         if *method == reqwest::Method::POST
-            && crate::raw::spec_info::CREATING_OPERATION_IDS.contains(&operation_id)
+            && crate::raw::operations::by_name(operation_id).is_some_and(|op| op.creates)
         {
             Self::Creating
         } else {

@@ -6,7 +6,7 @@
 //! the request again for each attempt, so that bodies which cannot be cloned (a streamed file)
 //! are re-opened instead of not retried.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -229,9 +229,10 @@ impl Transport {
             headers.insert(API_KEY_HEADER, key.clone());
         }
         headers.insert(USER_AGENT, self.shared.user_agent.clone());
-        CallContext::append_query(request);
         if request.timeout().is_none() {
-            let upload = crate::raw::spec_info::HAND_WRITTEN_OPERATION_IDS.contains(&operation_id);
+            let upload = crate::raw::operations::by_name(operation_id).is_some_and(|op| {
+                matches!(op.body, crate::raw::operations::Body::Multipart { .. })
+            });
             *request.timeout_mut() = if upload {
                 self.shared.upload_timeout
             } else {
@@ -276,8 +277,6 @@ tokio::task_local! {
 pub(crate) struct CallContext {
     attempts: Cell<u32>,
     status: Cell<Option<StatusCode>>,
-    /// Query pairs the generated builder cannot express (custom-metadata filters).
-    extra_query: RefCell<Vec<(String, String)>>,
 }
 
 impl CallContext {
@@ -288,29 +287,11 @@ impl CallContext {
         });
     }
 
-    fn append_query(request: &mut Request) {
-        let _ = CALL.try_with(|c| {
-            let extra = c.extra_query.borrow();
-            if !extra.is_empty() {
-                let mut pairs = request.url_mut().query_pairs_mut();
-                for (k, v) in extra.iter() {
-                    pairs.append_pair(k, v);
-                }
-            }
-        });
-    }
-
     /// Runs `fut` with a fresh context; returns its output and the attempts / last status seen.
-    /// `extra_query` is appended to the query of every attempt.
     pub(crate) async fn scope<F: std::future::Future>(
         fut: F,
-        extra_query: Vec<(String, String)>,
     ) -> (F::Output, u32, Option<StatusCode>) {
-        let context = CallContext {
-            extra_query: RefCell::new(extra_query),
-            ..CallContext::default()
-        };
-        CALL.scope(context, async move {
+        CALL.scope(CallContext::default(), async move {
             let out = fut.await;
             let (attempts, status) = CALL
                 .try_with(|c| (c.attempts.get(), c.status.get()))

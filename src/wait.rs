@@ -81,6 +81,9 @@ mod sealed {
 pub trait Pollable: sealed::Sealed + Clone + Send + Sync + 'static {
     #[doc(hidden)]
     fn phase(&self) -> Phase;
+    /// The status, when this version of the SDK does not know it.
+    #[doc(hidden)]
+    fn unknown_status(&self) -> Option<&str>;
     /// How long the task itself expects to still take.
     #[doc(hidden)]
     fn hint(&self) -> Option<Duration>;
@@ -88,13 +91,27 @@ pub trait Pollable: sealed::Sealed + Clone + Send + Sync + 'static {
     fn waited(self) -> WaitedTask;
 }
 
+/// Where a task with this status stands: the terminal statuses and their outcome come from
+/// `x-twelvelabs-terminal` in `openapi.yaml`. Every other status, including one this version of
+/// the SDK does not know, is still in progress: the wait goes on (bounded by `max_wait`), and an
+/// unknown one is logged once per waiter at `WARN` so a new terminal status does not go unseen.
+fn phase_of(outcome: Option<crate::raw::Outcome>) -> Phase {
+    match outcome {
+        Some(crate::raw::Outcome::Success) => Phase::Done,
+        Some(crate::raw::Outcome::Failure) => Phase::Failed,
+        None => Phase::Pending,
+    }
+}
+
 impl Pollable for Task {
     fn phase(&self) -> Phase {
-        match self.status {
-            Some(TaskStatus::Ready) => Phase::Done,
-            Some(TaskStatus::Failed) => Phase::Failed,
-            _ => Phase::Pending,
-        }
+        phase_of(self.status.as_ref().and_then(TaskStatus::outcome))
+    }
+    fn unknown_status(&self) -> Option<&str> {
+        self.status
+            .as_ref()
+            .filter(|s| !s.is_known())
+            .map(TaskStatus::as_str)
     }
     fn hint(&self) -> Option<Duration> {
         if let Some(secs) = self.process.as_ref().and_then(|p| p.remain_seconds)
@@ -113,11 +130,13 @@ impl Pollable for Task {
 
 impl Pollable for EmbedTaskStatusResponse {
     fn phase(&self) -> Phase {
-        match self.status {
-            Some(EmbedTaskStatus::Ready) => Phase::Done,
-            Some(EmbedTaskStatus::Failed) => Phase::Failed,
-            _ => Phase::Pending,
-        }
+        phase_of(self.status.as_ref().and_then(EmbedTaskStatus::outcome))
+    }
+    fn unknown_status(&self) -> Option<&str> {
+        self.status
+            .as_ref()
+            .filter(|s| !s.is_known())
+            .map(EmbedTaskStatus::as_str)
     }
     fn hint(&self) -> Option<Duration> {
         None
@@ -195,6 +214,7 @@ impl<T: Pollable> Wait<T> {
             last: Option<T>,
             fail_next: Option<T>,
             done: bool,
+            warned_unknown: bool,
         }
         let Self {
             poll,
@@ -210,6 +230,7 @@ impl<T: Pollable> Wait<T> {
             last: None,
             fail_next: None,
             done: false,
+            warned_unknown: false,
         };
         stream::unfold(init, move |mut st| {
             let (poll, on_update) = (poll.clone(), on_update.clone());
@@ -253,6 +274,16 @@ impl<T: Pollable> Wait<T> {
                         Ok(task) => {
                             if let Some(f) = &on_update {
                                 f(&task);
+                            }
+                            if let Some(status) = task.unknown_status()
+                                && !st.warned_unknown
+                            {
+                                st.warned_unknown = true;
+                                tracing::warn!(
+                                    status,
+                                    "task status unknown to this SDK; treating it as in progress \
+                                     (the wait ends at max_wait)"
+                                );
                             }
                             match task.phase() {
                                 Phase::Done => st.done = true,

@@ -15,18 +15,18 @@ use serde_json::Value;
 use twelvelabs::raw::spec_info::roundtrip_component;
 use twelvelabs::testing::{FakeServer, Fault, Segment, VideoData};
 use twelvelabs::upload::Media;
-use twelvelabs::{Client, Engine, EngineOption, Error, ErrorCode, SearchOption};
+use twelvelabs::{Client, EngineConfig, EngineOption, Error, ErrorCode, SearchOption};
 
 async fn index(tl: &Client, name: &str) -> twelvelabs::IndexId {
     tl.indexes()
         .create(name)
-        .engine(Engine::new("marengo2.6").options([
+        .engine(EngineConfig::new("marengo2.6").options([
             EngineOption::Visual,
             EngineOption::Conversation,
             EngineOption::TextInVideo,
             EngineOption::Logo,
         ]))
-        .engine(Engine::new("pegasus1").options([EngineOption::Visual]))
+        .engine(EngineConfig::new("pegasus1").options([EngineOption::Visual]))
         .send()
         .await
         .unwrap()
@@ -152,7 +152,7 @@ async fn wrong_keys_unknown_ids_duplicates_and_missing_parameters_have_the_docum
     let e = tl2
         .indexes()
         .create("dup")
-        .engine(Engine::new("marengo2.6").options([EngineOption::Visual]))
+        .engine(EngineConfig::new("marengo2.6").options([EngineOption::Visual]))
         .send()
         .await
         .unwrap_err();

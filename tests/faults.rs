@@ -648,7 +648,9 @@ async fn status_200_where_201_is_documented() {
     let id = tl
         .indexes()
         .create("x")
-        .engine(twelvelabs::Engine::new("marengo2.6").options([twelvelabs::EngineOption::Visual]))
+        .engine(
+            twelvelabs::EngineConfig::new("marengo2.6").options([twelvelabs::EngineOption::Visual]),
+        )
         .send()
         .await
         .unwrap();

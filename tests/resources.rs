@@ -20,7 +20,7 @@ use support::{Reply, ScriptServer};
 use twelvelabs::api::generate::TextEvent;
 use twelvelabs::api::search::Query;
 use twelvelabs::upload::Media;
-use twelvelabs::{Client, Engine, Error, Filter, RetryPolicy};
+use twelvelabs::{Client, EngineConfig, Error, Filter, RetryPolicy};
 
 const KEY: &str = "tlk_RESOURCES_0123456789";
 const INDEX: &str = "666599d4e6fb7df29de0f89c";
@@ -65,8 +65,8 @@ async fn create_index_the_seed_way() {
     let index = tl
         .indexes()
         .create("Content Creator Videos")
-        .engine(Engine::new("marengo2.6").options([Visual, Conversation, TextInVideo, Logo]))
-        .engine(Engine::new("pegasus1").options([Visual, Conversation]))
+        .engine(EngineConfig::new("marengo2.6").options([Visual, Conversation, TextInVideo, Logo]))
+        .engine(EngineConfig::new("pegasus1").options([Visual, Conversation]))
         .addon(twelvelabs::Addon::Thumbnail)
         .send()
         .await
@@ -97,7 +97,7 @@ async fn invalid_input_fails_before_any_request() {
         field(
             tl.indexes()
                 .create(" ")
-                .engine(Engine::new("marengo2.6"))
+                .engine(EngineConfig::new("marengo2.6"))
                 .send()
                 .await
                 .unwrap_err()
@@ -108,7 +108,7 @@ async fn invalid_input_fails_before_any_request() {
         field(
             tl.indexes()
                 .create("x")
-                .engine(Engine::new("marengo2.6"))
+                .engine(EngineConfig::new("marengo2.6"))
                 .send()
                 .await
                 .unwrap_err()
@@ -276,7 +276,8 @@ async fn invalid_input_fails_before_any_request() {
     assert_eq!(
         field(
             tl.embed()
-                .create_task(Media::url("https://x.example/a.mp4"))
+                .tasks()
+                .create(Media::url("https://x.example/a.mp4"))
                 .clip_length(11)
                 .send()
                 .await
@@ -967,7 +968,7 @@ async fn gist_summaries_and_text_are_typed() {
         .await;
     server
         .mock_async(|when, then| {
-            when.method(POST).path("/v1.2/generate").json_body(json!({"video_id": VIDEO, "prompt": "Write an Instagram post about women's fashion choice based on this video.", "temperature": 0.7}));
+            when.method(POST).path("/v1.2/generate").json_body(json!({"video_id": VIDEO, "prompt": "Write an Instagram post about women's fashion choice based on this video.", "temperature": 0.7, "stream": false}));
             then.status(200).json_body(json!({"id": "t", "data": "Post."}));
         })
         .await;
@@ -1020,7 +1021,8 @@ async fn embeddings_and_embed_tasks() {
     assert_eq!(e.text_embedding.unwrap().segments[0].float, vec![0.1, -0.2]);
     let id = tl
         .embed()
-        .create_task(Media::bytes(vec![7u8; 1000], "v.mp4"))
+        .tasks()
+        .create(Media::bytes(vec![7u8; 1000], "v.mp4"))
         .range(0.0, 12.0)
         .clip_length(6)
         .scopes([
@@ -1032,6 +1034,7 @@ async fn embeddings_and_embed_tasks() {
         .unwrap();
     let done = tl
         .embed()
+        .tasks()
         .wait(&id)
         .min_delay(Duration::from_millis(5))
         .await
@@ -1304,7 +1307,8 @@ async fn every_remaining_handle_operation_hits_its_endpoint() {
     );
     assert_eq!(
         tl.embed()
-            .get_task("e1")
+            .tasks()
+            .get("e1")
             .await
             .unwrap()
             .status
@@ -1312,7 +1316,10 @@ async fn every_remaining_handle_operation_hits_its_endpoint() {
             .as_str(),
         "ready"
     );
-    assert_eq!(tl.embed().list_tasks().send().await.unwrap().items.len(), 1);
+    assert_eq!(
+        tl.embed().tasks().list().send().await.unwrap().items.len(),
+        1
+    );
     for m in &mocks {
         m.assert_async().await;
     }

@@ -96,7 +96,7 @@ async fn tracing_and_printing_never_show_the_key() {
 /// flight, errors built from real (fake-server) responses.
 async fn representative_flow(key: &str, printed: &mut Vec<String>) {
     use twelvelabs::testing::{FakeServer, Fault};
-    use twelvelabs::{Engine, EngineOption, SearchOption};
+    use twelvelabs::{EngineConfig, EngineOption, SearchOption};
     let fake = FakeServer::builder()
         .api_key(key)
         .indexing_time(Duration::from_millis(20))
@@ -113,8 +113,8 @@ async fn representative_flow(key: &str, printed: &mut Vec<String>) {
     let create = tl
         .indexes()
         .create("secrets")
-        .engine(Engine::new("marengo2.6").options([EngineOption::Visual]))
-        .engine(Engine::new("pegasus1").options([EngineOption::Visual]));
+        .engine(EngineConfig::new("marengo2.6").options([EngineOption::Visual]))
+        .engine(EngineConfig::new("pegasus1").options([EngineOption::Visual]));
     printed.push(format!("{create:?}"));
     let index = create.send().await.unwrap();
     let upload = tl

@@ -9,15 +9,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
+use twelvelabs::raw::operations::{self, Body};
 use twelvelabs::raw::spec_info;
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
-
-/// Operations (and stripped media types) that the crate does not expose yet. The ergonomic-layer
-/// work empties this list; the coverage test fails when it is out of date in either direction.
-const PENDING: &[&str] = &[];
 
 fn spec() -> Value {
     yaml_serde::from_str(include_str!("../openapi.yaml")).expect("openapi.yaml parses")
@@ -120,7 +117,12 @@ fn every_operation_has_a_unique_id_a_declared_tag_and_a_summary() {
         "spec problems:\n{}",
         problems.join("\n")
     );
-    assert_eq!(ids.len(), 41, "the v1.2 reference has 41 operations");
+    // One descriptor per operation, and nothing else.
+    let described: BTreeSet<String> = operations::ALL.iter().map(|o| o.id.to_owned()).collect();
+    assert_eq!(
+        described, ids,
+        "the build describes exactly the spec's operations"
+    );
 }
 
 #[test]
@@ -349,66 +351,193 @@ fn seed_responses_are_examples_in_the_spec() {
     }
 }
 
+/// The source of the ergonomic layer (`src/api/*.rs`), concatenated.
+fn api_source() -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+/// Every operation is reachable from a resource handle: a generated one is called as
+/// `raw.<name>()`, a hand-written one (multipart body) and a streamed media type are sent through
+/// their descriptor `operations::<NAME>`. An operation added to the spec and not wrapped yet is
+/// still usable from `twelvelabs::raw`; this test says which ones lack a resource method.
 #[test]
 fn every_operation_is_exposed_by_the_crate() {
-    let spec = spec();
-    let in_spec: BTreeSet<String> = operations(&spec)
-        .iter()
-        .map(|o| o.op["operationId"].as_str().unwrap().to_owned())
-        .collect();
-    let generated: BTreeSet<&str> = spec_info::GENERATED_OPERATIONS.iter().copied().collect();
-    let hand_written: BTreeSet<&str> = twelvelabs::__coverage::HAND_WRITTEN
-        .iter()
-        .copied()
-        .collect();
+    let src = api_source();
+    let mut missing = Vec::new();
+    for op in operations::ALL {
+        let konst = heck_shouty(op.id);
+        let by_descriptor = src.contains(&format!("operations::{konst}"));
+        if op.generated && !src.contains(&format!(".{}()", op.name)) {
+            missing.push(format!("{} (generated: raw.{}())", op.id, op.name));
+        }
+        if !op.generated && !by_descriptor {
+            missing.push(format!("{} (hand-written: operations::{konst})", op.id));
+        }
+        if !op.streams.is_empty() && !by_descriptor {
+            missing.push(format!(
+                "{} {:?} (streamed: operations::{konst})",
+                op.id, op.streams
+            ));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "operations without a resource method in src/api (use them from twelvelabs::raw, or add \
+         one):\n{}",
+        missing.join("\n")
+    );
+}
 
-    let mut pending: Vec<String> = in_spec
-        .iter()
-        .filter(|id| !generated.contains(id.as_str()) && !hand_written.contains(id.as_str()))
-        .cloned()
-        .collect();
-    // A stripped media type (the NDJSON stream) is a feature of its own.
-    pending.extend(
-        spec_info::STRIPPED_MEDIA_TYPES
-            .iter()
-            .filter(|m| !hand_written.contains(*m))
-            .map(|m| m.to_string()),
-    );
-    pending.sort();
-    assert_eq!(
-        pending, PENDING,
-        "operations not exposed by the crate (left) differ from the PENDING list (right): \
-         implement the missing ones, or remove what is now implemented from PENDING"
-    );
-    // Nothing is exposed that the spec does not have.
-    for id in generated.iter().chain(&hand_written) {
-        let id = id.split(' ').next().unwrap();
-        assert!(
-            in_spec.contains(id),
-            "{id} is exposed but not in openapi.yaml"
+/// `createTask` → `CREATE_TASK`, as the build names descriptors.
+fn heck_shouty(id: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in id.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// No path of the API is written in the ergonomic layer: paths come from the descriptors.
+#[test]
+fn the_resource_files_hold_no_literal_paths() {
+    let src = api_source();
+    let mut found = Vec::new();
+    for op in operations::ALL {
+        let literal = format!("\"{}\"", op.path);
+        let prefix = format!(
+            "\"{}/",
+            op.path.split('{').next().unwrap().trim_end_matches('/')
         );
+        if src.contains(&literal) || (op.path.contains('{') && src.contains(&prefix)) {
+            found.push(op.path);
+        }
+    }
+    assert!(found.is_empty(), "literal paths in src/api: {found:?}");
+}
+
+/// The descriptors say what the spec says, read independently here: method, path, creates,
+/// multipart (hand-written) with its file fields, streamed media types.
+#[test]
+fn descriptors_match_the_spec() {
+    let spec = spec();
+    for Op { path, method, op } in operations(&spec) {
+        let id = op["operationId"].as_str().unwrap();
+        let d = operations::ALL.iter().find(|d| d.id == id).unwrap();
+        assert_eq!(d.method.as_str(), method.to_uppercase(), "{id}");
+        assert_eq!(d.path, path, "{id}");
+        assert_eq!(d.creates, op["x-twelvelabs-creates"] == true, "{id}");
+        let content = op["requestBody"]["content"].as_object();
+        let multipart = content.is_some_and(|c| c.keys().any(|k| k.starts_with("multipart/")));
+        assert_eq!(d.generated, !multipart, "{id}");
+        match d.body {
+            Body::Multipart { files } => {
+                assert!(multipart, "{id}");
+                let schema = &content.unwrap()["multipart/form-data"]["schema"];
+                let schema = resolve(&spec, schema["$ref"].as_str().unwrap()).unwrap();
+                for f in files {
+                    assert_eq!(schema["properties"][*f]["format"], "binary", "{id}.{f}");
+                }
+                assert!(
+                    !files.is_empty(),
+                    "{id}: a multipart body streams at least one file"
+                );
+            }
+            Body::Json => assert!(content.unwrap().contains_key("application/json"), "{id}"),
+            Body::None => assert!(content.is_none(), "{id}"),
+            _ => panic!("{id}: unexpected body kind {:?}", d.body),
+        }
+        let non_json: BTreeSet<&str> = op["responses"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(s, _)| s.starts_with('2'))
+            .flat_map(|(_, r)| r["content"].as_object().into_iter().flatten())
+            .map(|(m, _)| m.as_str())
+            .filter(|m| *m != "application/json")
+            .collect();
+        assert_eq!(
+            d.streams.iter().copied().collect::<BTreeSet<_>>(),
+            non_json,
+            "{id}"
+        );
+        assert_eq!(operations::by_name(d.name).map(|o| o.id), Some(id));
+    }
+    let server = spec["servers"][0]["url"].as_str().unwrap();
+    assert_eq!(operations::DEFAULT_BASE_URL, server);
+    assert_eq!(
+        operations::API_VERSION,
+        server.rsplit('/').next().unwrap(),
+        "the version is the last segment of servers[0].url"
+    );
+}
+
+/// The waiters' terminal statuses come from `x-twelvelabs-terminal` in the spec.
+#[test]
+fn terminal_statuses_come_from_the_spec() {
+    use twelvelabs::raw::Outcome;
+    use twelvelabs::raw::types::{EmbedTaskStatus, TaskStatus};
+    let spec = spec();
+    type Check = fn(&str) -> Option<Outcome>;
+    let checks: [(&str, Check); 2] = [
+        ("TaskStatus", |v| TaskStatus::from(v).outcome()),
+        ("EmbedTaskStatus", |v| EmbedTaskStatus::from(v).outcome()),
+    ];
+    for (schema, outcome) in checks {
+        let s = &spec["components"]["schemas"][schema];
+        let marked = s["x-twelvelabs-terminal"].as_object().unwrap();
+        for v in s["enum"].as_array().unwrap() {
+            let v = v.as_str().unwrap();
+            let expected = match marked.get(v).and_then(Value::as_str) {
+                Some("success") => Some(Outcome::Success),
+                Some("failure") => Some(Outcome::Failure),
+                _ => None,
+            };
+            assert_eq!(outcome(v), expected, "{schema}.{v}");
+        }
+        // A status this SDK does not know is not terminal.
+        assert_eq!(outcome("cancelled_in_2030"), None, "{schema}");
     }
 }
 
-/// The build hid exactly the multipart operations, read independently from the spec here.
+/// Operation URLs are built from the templates with each parameter one path segment.
 #[test]
-fn multipart_operations_are_the_hand_written_ones() {
-    let spec = spec();
-    let mut multipart: Vec<&str> = operations(&spec)
-        .iter()
-        .filter(|o| {
-            o.op["requestBody"]["content"]
-                .as_object()
-                .is_some_and(|c| c.keys().any(|k| k.starts_with("multipart/")))
-        })
-        .map(|o| o.op["operationId"].as_str().unwrap())
-        .collect();
-    multipart.sort();
-    assert_eq!(multipart, spec_info::HAND_WRITTEN_OPERATIONS);
-    assert_eq!(
-        spec_info::GENERATED_OPERATIONS.len() + multipart.len(),
-        operations(&spec).len()
-    );
+fn descriptor_urls_are_one_segment_per_parameter() {
+    let op = operations::GET_VIDEO;
+    let url = op
+        .url(
+            "https://api.example/v1.2",
+            &[("index_id", "a/b"), ("video_id", "v 1")],
+        )
+        .unwrap();
+    assert_eq!(url, "https://api.example/v1.2/indexes/a%2Fb/videos/v%201");
+    for bad in [".", "..", "", " "] {
+        let e = op
+            .url("https://x/v1.2", &[("index_id", bad), ("video_id", "v")])
+            .unwrap_err();
+        assert!(e.to_string().contains("index_id"), "{bad:?}: {e}");
+    }
+    let e = op.url("https://x/v1.2", &[("index_id", "i")]).unwrap_err();
+    assert!(e.to_string().contains("video_id"), "{e}");
+    let e = op
+        .url(
+            "https://x/v1.2",
+            &[("index_id", "i"), ("video_id", "v"), ("nope", "x")],
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("nope"), "{e}");
 }
 
 #[test]

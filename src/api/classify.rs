@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use futures::stream::BoxStream;
 
+use super::build;
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, VideoId};
@@ -202,12 +203,13 @@ impl ClassifyRequest {
                 ));
             }
             total += c.prompts.len();
-            classes.push(types::ClassClause {
-                name: c.name.clone(),
-                prompts: c.prompts.clone(),
-                options: c.options.clone(),
-                conversation_option: c.conversation_option,
-            });
+            classes.push(build(
+                types::ClassClause::builder()
+                    .name(c.name.clone())
+                    .prompts(c.prompts.clone())
+                    .options(c.options.clone())
+                    .conversation_option(c.conversation_option.clone()),
+            )?);
         }
         if total > MAX_PROMPTS {
             return Err(Error::invalid(
@@ -243,11 +245,15 @@ impl ClassifyRequest {
         let threshold = (self.min_video_score.is_some()
             || self.min_clip_score.is_some()
             || self.min_duration_ratio.is_some())
-        .then_some(types::ClassifyThreshold {
-            min_video_score: self.min_video_score,
-            min_clip_score: self.min_clip_score,
-            min_duration_ratio: self.min_duration_ratio,
-        });
+        .then(|| {
+            build(
+                types::ClassifyThreshold::builder()
+                    .min_video_score(self.min_video_score)
+                    .min_clip_score(self.min_clip_score)
+                    .min_duration_ratio(self.min_duration_ratio),
+            )
+        })
+        .transpose()?;
         let options = if self.options.is_empty() {
             vec![
                 ClassifyOption::Visual,
@@ -263,19 +269,25 @@ impl ClassifyRequest {
     async fn first(self) -> Result<ClassifyResult> {
         let (options, classes, threshold) = self.body_parts()?;
         let raw = self.client.raw();
-        let page_limit = self.page_limit.and_then(std::num::NonZeroU64::new);
+        // The two requests differ only in what they classify.
+        macro_rules! body {
+            ($builder:expr) => {
+                build(
+                    $builder
+                        .options(options)
+                        .classes(classes)
+                        .conversation_option(self.conversation_option.clone())
+                        .include_clips(self.include_clips)
+                        .show_detailed_score(self.show_detailed_score)
+                        .threshold(threshold)
+                        .page_limit(self.page_limit.and_then(std::num::NonZeroU64::new)),
+                )?
+            };
+        }
         match &self.target {
             Target::Index(index) => {
-                let body = types::ClassifyIndexRequest {
-                    index_id: index.checked("index_id")?.to_owned(),
-                    options,
-                    classes,
-                    conversation_option: self.conversation_option,
-                    include_clips: self.include_clips,
-                    show_detailed_score: self.show_detailed_score,
-                    threshold,
-                    page_limit,
-                };
+                let b = types::ClassifyIndexRequest::builder().index_id(index.checked("index_id")?);
+                let body: types::ClassifyIndexRequest = body!(b);
                 self.client
                     .call(raw.classify_index().body(body).send())
                     .await
@@ -288,16 +300,8 @@ impl ClassifyRequest {
                     .iter()
                     .map(|v| v.checked("video_ids").map(str::to_owned))
                     .collect::<Result<Vec<_>>>()?;
-                let body = types::ClassifyVideosRequest {
-                    video_ids,
-                    options,
-                    classes,
-                    conversation_option: self.conversation_option,
-                    include_clips: self.include_clips,
-                    show_detailed_score: self.show_detailed_score,
-                    threshold,
-                    page_limit,
-                };
+                let body: types::ClassifyVideosRequest =
+                    body!(types::ClassifyVideosRequest::builder().video_ids(video_ids));
                 self.client
                     .call(raw.classify_videos().body(body).send())
                     .await

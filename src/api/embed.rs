@@ -5,8 +5,8 @@
 //! use twelvelabs::upload::Media;
 //! let e = tl.embed().text("a guy with a red mask").send().await?;
 //! let vector = &e.text_embedding.unwrap().segments[0].float;
-//! let task = tl.embed().create_task(Media::path("clip.mp4")).clip_length(6).send().await?;
-//! let done = tl.embed().wait(&task).await?;
+//! let task = tl.embed().tasks().create(Media::path("clip.mp4")).clip_length(6).send().await?;
+//! let done = tl.embed().tasks().wait(&task).await?;
 //! # let _ = (vector, done); Ok(()) }
 //! ```
 
@@ -14,17 +14,20 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{page_number_list, rfc3339};
+use super::{ListCommon, fetch_page, page_number_list, raw_list, rfc3339};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::EmbedTaskId;
-use crate::pagination::{Page, check_page_limit};
+use crate::pagination::Page;
+use crate::raw::operations;
 use crate::raw::types::{
     EmbedResponse, EmbedTask, EmbedTaskStatus, EmbedTaskStatusResponse, EmbeddingScope,
     TextTruncate,
 };
 use crate::upload::{FormSpec, Media, Progress};
 use crate::wait::Wait;
+
+raw_list!(ListEmbedTasks, EmbedTask);
 
 /// The embedding engine of v1.2.
 pub const DEFAULT_ENGINE: &str = "Marengo-retrieval-2.6";
@@ -63,8 +66,23 @@ impl Embed {
         self.create(Input::Audio(audio))
     }
 
-    /// Starts a video embedding task.
-    pub fn create_task(&self, video: Media) -> CreateEmbedTask {
+    /// Video embedding tasks: create, list, get, wait (as [`Client::tasks`] is for indexing).
+    pub fn tasks(&self) -> EmbedTasks {
+        EmbedTasks {
+            client: self.client.clone(),
+        }
+    }
+}
+
+/// Video embedding tasks. From [`Embed::tasks`].
+#[derive(Clone, Debug)]
+pub struct EmbedTasks {
+    client: Client,
+}
+
+impl EmbedTasks {
+    /// Starts a video embedding task: set options, then `.send()`.
+    pub fn create(&self, video: Media) -> CreateEmbedTask {
         CreateEmbedTask {
             client: self.client.clone(),
             engine: DEFAULT_ENGINE.into(),
@@ -78,11 +96,10 @@ impl Embed {
     }
 
     /// Lists video embedding tasks (the last 7 days unless a window is set).
-    pub fn list_tasks(&self) -> ListEmbedTasks {
+    pub fn list(&self) -> ListEmbedTasks {
         ListEmbedTasks {
             client: self.client.clone(),
-            page_limit: None,
-            concurrency: 1,
+            common: ListCommon::default(),
             started_at: None,
             ended_at: None,
             status: None,
@@ -90,7 +107,7 @@ impl Embed {
     }
 
     /// A video embedding task with its embeddings.
-    pub async fn get_task(&self, id: impl Into<EmbedTaskId>) -> Result<EmbedTask> {
+    pub async fn get(&self, id: impl Into<EmbedTaskId>) -> Result<EmbedTask> {
         let id = id.into();
         let raw = self.client.raw();
         self.client
@@ -99,7 +116,7 @@ impl Embed {
     }
 
     /// The status of a video embedding task.
-    pub async fn task_status(&self, id: impl Into<EmbedTaskId>) -> Result<EmbedTaskStatusResponse> {
+    pub async fn status(&self, id: impl Into<EmbedTaskId>) -> Result<EmbedTaskStatusResponse> {
         let id = id.into();
         let raw = self.client.raw();
         self.client
@@ -111,12 +128,12 @@ impl Embed {
             .await
     }
 
-    /// Waits until the task is `ready` (then fetch the embeddings with [`Embed::get_task`]).
+    /// Waits until the task is `ready` (then fetch the embeddings with [`EmbedTasks::get`]).
     pub fn wait(&self, id: impl Into<EmbedTaskId>) -> Wait<EmbedTaskStatusResponse> {
-        let (embed, id) = (self.clone(), id.into());
+        let (tasks, id) = (self.clone(), id.into());
         Wait::new(Arc::new(move || {
-            let (embed, id) = (embed.clone(), id.clone());
-            Box::pin(async move { embed.task_status(id).await })
+            let (tasks, id) = (tasks.clone(), id.clone());
+            Box::pin(async move { tasks.status(id).await })
         }))
         .max_wait(std::time::Duration::from_secs(3600))
     }
@@ -188,12 +205,12 @@ impl CreateEmbedding {
             }
         }
         self.client
-            .send_form("create_embedding", "/embed", form, None)
+            .send_form(&operations::CREATE_EMBEDDING, &[], form, None)
             .await
     }
 }
 
-/// A video embedding task to create. From [`Embed::create_task`].
+/// A video embedding task to create. From [`EmbedTasks::create`].
 #[derive(Clone)]
 #[must_use = "call .send()"]
 pub struct CreateEmbedTask {
@@ -287,19 +304,18 @@ impl CreateEmbedTask {
         );
         let created: crate::raw::types::CreatedResponse = self
             .client
-            .send_form("create_embed_task", "/embed/tasks", form, self.progress)
+            .send_form(&operations::CREATE_EMBED_TASK, &[], form, self.progress)
             .await?;
         Ok(EmbedTaskId::new(created.id))
     }
 }
 
-/// Lists video embedding tasks. From [`Embed::list_tasks`].
+/// Lists video embedding tasks. From [`EmbedTasks::list`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send(), .pages() or .items()"]
 pub struct ListEmbedTasks {
     client: Client,
-    page_limit: Option<u64>,
-    concurrency: usize,
+    common: ListCommon,
     started_at: Option<DateTime<Utc>>,
     ended_at: Option<DateTime<Utc>>,
     status: Option<EmbedTaskStatus>,
@@ -323,8 +339,7 @@ impl ListEmbedTasks {
         self.status = Some(s);
         self
     }
-    fn check(&self) -> Result<()> {
-        check_page_limit(self.page_limit)?;
+    fn check_own(&self) -> Result<()> {
         if let (Some(s), Some(e)) = (self.started_at, self.ended_at)
             && s > e
         {
@@ -334,10 +349,7 @@ impl ListEmbedTasks {
     }
     async fn fetch(self, page: u64) -> Result<Page<EmbedTask>> {
         let raw = self.client.raw();
-        let mut b = raw.list_embed_tasks().page(page);
-        if let Some(n) = self.page_limit {
-            b = b.page_limit(n);
-        }
+        let mut b = raw.list_embed_tasks();
         if let Some(s) = &self.started_at {
             b = b.started_at(rfc3339(s));
         }
@@ -347,11 +359,6 @@ impl ListEmbedTasks {
         if let Some(s) = self.status.clone() {
             b = b.status(s);
         }
-        let list = self.client.call(b.send()).await?;
-        Ok(Page {
-            items: list.data,
-            page,
-            page_info: list.page_info,
-        })
+        fetch_page(&self.common, b, page).await
     }
 }

@@ -25,9 +25,11 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::stream::{BoxStream, Stream, StreamExt};
 
+use super::build;
 use crate::Client;
 use crate::error::{DecodeError, Error, Result};
 use crate::ids::VideoId;
+use crate::raw::operations;
 use crate::raw::types::{
     self, Chapter, GenerateStreamEvent, GistResponse, GistType, Highlight, StreamEventType,
     SummarizeResponse, SummarizeType,
@@ -84,10 +86,11 @@ impl Generate {
                 "ask for at least one of title, topic, hashtag",
             ));
         }
-        let body = types::GistRequest {
-            video_id: video.checked("video_id")?.to_owned(),
-            types: types_,
-        };
+        let body: types::GistRequest = build(
+            types::GistRequest::builder()
+                .video_id(video.checked("video_id")?)
+                .types(types_),
+        )?;
         let raw = self.client.raw();
         self.client.call(raw.gist().body(body).send()).await
     }
@@ -236,19 +239,18 @@ impl<K: SummaryKind> Summarize<K> {
             check_prompt(p)?;
         }
         check_temperature(self.temperature)?;
-        let prompt = match self.prompt {
-            Some(p) => Some(
-                p.try_into()
-                    .map_err(|e| Error::invalid("prompt", format!("{e}")))?,
-            ),
-            None => None,
-        };
-        let body = types::SummarizeRequest {
-            video_id: self.video.checked("video_id")?.to_owned(),
-            type_: K::TYPE,
-            prompt,
-            temperature: self.temperature,
-        };
+        let body: types::SummarizeRequest = build(
+            types::SummarizeRequest::builder()
+                .video_id(self.video.checked("video_id")?)
+                .type_(K::TYPE)
+                .prompt(
+                    self.prompt
+                        .map(types::SummarizeRequestPrompt::try_from)
+                        .transpose()
+                        .map_err(|e| Error::invalid("prompt", e.to_string()))?,
+                )
+                .temperature(self.temperature),
+        )?;
         let raw = self.client.raw();
         K::extract(self.client.call(raw.summarize().body(body).send()).await?)
     }
@@ -274,16 +276,14 @@ impl GenerateText {
     fn body(&self, stream: bool) -> Result<types::GenerateTextRequest> {
         check_prompt(&self.prompt)?;
         check_temperature(self.temperature)?;
-        Ok(types::GenerateTextRequest {
-            video_id: self.video.checked("video_id")?.to_owned(),
-            prompt: self
-                .prompt
-                .clone()
-                .try_into()
-                .map_err(|e| Error::invalid("prompt", format!("{e}")))?,
-            temperature: self.temperature,
-            stream: stream.then_some(true),
-        })
+        build(
+            types::GenerateTextRequest::builder()
+                .video_id(self.video.checked("video_id")?)
+                .prompt(self.prompt.clone())
+                .temperature(self.temperature)
+                // Always explicit: the docs disagree on the server's default.
+                .stream(stream),
+        )
     }
 
     /// The whole text.
@@ -300,14 +300,20 @@ impl GenerateText {
     /// The text as a stream of events (`stream: true`, NDJSON).
     pub async fn stream(self) -> Result<TextStream> {
         let body = self.body(true)?;
+        // The stream's media types come from the spec; JSON for errors.
+        let op = &operations::GENERATE_TEXT;
+        let accept = op
+            .streams
+            .iter()
+            .chain(["application/json"].iter())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
         let response = self
             .client
-            .execute_raw("generate_text", |http, base| {
-                http.post(format!("{base}/generate"))
-                    .header(
-                        reqwest::header::ACCEPT,
-                        "application/x-ndjson, application/json",
-                    )
+            .execute_raw(op, &[], |request| {
+                request
+                    .header(reqwest::header::ACCEPT, accept.as_str())
                     .json(&body)
                     .build()
                     .ok()

@@ -2,24 +2,24 @@
 //!
 //! ```no_run
 //! # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
-//! use twelvelabs::{Addon, Engine, EngineOption::*};
+//! use twelvelabs::{Addon, EngineConfig, EngineOption::*};
 //! let index = tl.indexes().create("Content Creator Videos")
-//!     .engine(Engine::new("marengo2.6").options([Visual, Conversation, TextInVideo, Logo]))
-//!     .engine(Engine::new("pegasus1").options([Visual, Conversation]))
+//!     .engine(EngineConfig::new("marengo2.6").options([Visual, Conversation, TextInVideo, Logo]))
+//!     .engine(EngineConfig::new("pegasus1").options([Visual, Conversation]))
 //!     .addon(Addon::Thumbnail)
 //!     .send().await?;
 //! println!("created {index}");
 //! # Ok(()) }
 //! ```
 
-use chrono::{DateTime, Utc};
-
-use super::{Filter, apply_filter, filter_setter, page_number_list, rfc3339, sort_setters};
+use super::{ListCommon, build, fetch_dated_page, page_number_list, raw_list};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::IndexId;
-use crate::pagination::{Page, check_page_limit};
-use crate::raw::types::{self, Addon, EngineFamily, EngineOption, Index, SortBy, SortOption};
+use crate::pagination::Page;
+use crate::raw::types::{self, Addon, EngineFamily, EngineOption, Index};
+
+raw_list!(ListIndexes, Index, dated);
 
 /// The indexes of the account. From [`Client::indexes`].
 #[derive(Clone, Debug)]
@@ -46,15 +46,10 @@ impl Indexes {
     pub fn list(&self) -> ListIndexes {
         ListIndexes {
             client: self.client.clone(),
-            page_limit: None,
-            concurrency: 1,
-            sort_by: None,
-            sort_option: None,
+            common: ListCommon::default(),
             name: None,
             engine_family: None,
             engine_options: Vec::new(),
-            created_at: None,
-            updated_at: None,
         }
     }
 
@@ -74,19 +69,13 @@ impl Indexes {
             return Err(Error::invalid("index_name", "must not be empty"));
         }
         let raw = self.client.raw();
-        let body = types::UpdateIndexRequest {
-            index_name: name
-                .try_into()
-                .map_err(|e| Error::invalid("index_name", format!("{e}")))?,
-        };
-        self.client
-            .call(
-                raw.update_index()
-                    .index_id(id.checked("index_id")?)
-                    .body(body)
-                    .send(),
-            )
-            .await
+        let b = raw
+            .update_index()
+            .index_id(id.checked("index_id")?)
+            .body(build::<_, types::UpdateIndexRequest>(
+                types::UpdateIndexRequest::builder().index_name(name),
+            )?);
+        self.client.call(b.send()).await
     }
 
     /// Deletes an index and its videos.
@@ -99,14 +88,15 @@ impl Indexes {
     }
 }
 
-/// An engine and the options to enable for it, for [`CreateIndex::engine`].
+/// An engine and the options to enable for it, for [`CreateIndex::engine`]. (Not to be confused
+/// with [`raw::types::Engine`](crate::raw::types::Engine), an engine as `tl.engines()` lists it.)
 #[derive(Clone, Debug, PartialEq)]
-pub struct Engine {
+pub struct EngineConfig {
     name: String,
     options: Vec<EngineOption>,
 }
 
-impl Engine {
+impl EngineConfig {
     /// An engine by name: `marengo2.6`, `pegasus1`, `pegasus1.1`…
     pub fn new(name: impl Into<String>) -> Self {
         Self {
@@ -129,13 +119,13 @@ impl Engine {
 pub struct CreateIndex {
     client: Client,
     name: String,
-    engines: Vec<Engine>,
+    engines: Vec<EngineConfig>,
     addons: Vec<Addon>,
 }
 
 impl CreateIndex {
     /// Adds an engine with its options.
-    pub fn engine(mut self, engine: Engine) -> Self {
+    pub fn engine(mut self, engine: EngineConfig) -> Self {
         self.engines.push(engine);
         self
     }
@@ -165,22 +155,18 @@ impl CreateIndex {
                     format!("engine {} needs at least one option", e.name),
                 ));
             }
-            engines.push(types::IndexEngine {
-                id: None,
-                engine_name: e.name,
-                engine_options: e.options,
-                addons: Vec::new(),
-                finetuned: None,
-            });
+            engines.push(build::<_, types::IndexEngine>(
+                types::IndexEngine::builder()
+                    .engine_name(e.name)
+                    .engine_options(e.options),
+            )?);
         }
-        let body = types::CreateIndexRequest {
-            index_name: self
-                .name
-                .try_into()
-                .map_err(|e| Error::invalid("index_name", format!("{e}")))?,
-            engines,
-            addons: self.addons,
-        };
+        let body: types::CreateIndexRequest = build(
+            types::CreateIndexRequest::builder()
+                .index_name(self.name)
+                .engines(engines)
+                .addons(self.addons),
+        )?;
         let raw = self.client.raw();
         let created = self
             .client
@@ -195,21 +181,15 @@ impl CreateIndex {
 #[must_use = "call .send(), .pages() or .items()"]
 pub struct ListIndexes {
     client: Client,
-    page_limit: Option<u64>,
-    concurrency: usize,
-    sort_by: Option<SortBy>,
-    sort_option: Option<SortOption>,
+    common: ListCommon,
     name: Option<String>,
     engine_family: Option<EngineFamily>,
     engine_options: Vec<EngineOption>,
-    created_at: Option<Filter<DateTime<Utc>>>,
-    updated_at: Option<Filter<DateTime<Utc>>>,
 }
 
-page_number_list!(ListIndexes, Index);
+page_number_list!(ListIndexes, Index, dated);
 
 impl ListIndexes {
-    sort_setters!();
     /// Only indexes with this name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -225,36 +205,18 @@ impl ListIndexes {
         self.engine_options.extend(o);
         self
     }
-    filter_setter!(created_at, DateTime<Utc>, "Filter on the creation date.");
-    filter_setter!(updated_at, DateTime<Utc>, "Filter on the update date.");
 
-    fn check(&self) -> Result<()> {
-        check_page_limit(self.page_limit)?;
-        if let Some(f) = &self.created_at {
-            f.check("created_at")?;
-        }
-        if let Some(f) = &self.updated_at {
-            f.check("updated_at")?;
-        }
+    fn check_own(&self) -> Result<()> {
         Ok(())
     }
 
     async fn fetch(self, page: u64) -> Result<Page<Index>> {
         let raw = self.client.raw();
-        let mut b = raw.list_indexes().page(page);
-        if let Some(n) = self.page_limit {
-            b = b.page_limit(n);
-        }
-        if let Some(s) = self.sort_by {
-            b = b.sort_by(s);
-        }
-        if let Some(s) = self.sort_option {
-            b = b.sort_option(s);
-        }
+        let mut b = raw.list_indexes();
         if let Some(n) = &self.name {
             b = b.index_name(n.clone());
         }
-        if let Some(f) = self.engine_family {
+        if let Some(f) = self.engine_family.clone() {
             b = b.engine_family(f);
         }
         if !self.engine_options.is_empty() {
@@ -265,27 +227,6 @@ impl ListIndexes {
                 .collect();
             b = b.engine_options(joined.join(","));
         }
-        apply_filter!(
-            b,
-            self.created_at,
-            created_at,
-            created_at_gte,
-            created_at_lte,
-            rfc3339
-        );
-        apply_filter!(
-            b,
-            self.updated_at,
-            updated_at,
-            updated_at_gte,
-            updated_at_lte,
-            rfc3339
-        );
-        let list = self.client.call(b.send()).await?;
-        Ok(Page {
-            items: list.data,
-            page,
-            page_info: list.page_info,
-        })
+        fetch_dated_page(&self.common, b, page).await
     }
 }

@@ -20,10 +20,12 @@ use std::sync::Arc;
 
 use futures::stream::BoxStream;
 
+use super::build;
 use crate::Client;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::IndexId;
 use crate::pagination::{TokenPage, check_page_limit, items_of, token_stream};
+use crate::raw::operations;
 use crate::raw::types::{
     self, ConversationOption, GroupBy, SearchClip, SearchOperator, SearchOption, SearchPool,
     SearchResult, SearchResultItem, SearchSortOption, SearchThreshold,
@@ -106,11 +108,12 @@ impl Query {
                 if text.trim().is_empty() {
                     return Err(Error::invalid("query.text", "must not be empty"));
                 }
-                types::QueryOperand::SubQuery(types::SubQuery {
-                    text,
-                    search_options: options,
-                    conversation_option,
-                })
+                types::QueryOperand::SubQuery(build(
+                    types::SubQuery::builder()
+                        .text(text)
+                        .search_options(options)
+                        .conversation_option(conversation_option),
+                )?)
             }
             other => types::QueryOperand::CombinedQuery(Box::new(other.combined()?)),
         })
@@ -126,30 +129,24 @@ impl Query {
             }
             qs.into_iter().map(Query::operand).collect()
         };
-        let mut c = types::CombinedQuery {
-            and: vec![],
-            or: vec![],
-            not: None,
-            then: vec![],
-        };
-        match self {
-            Self::And(q) => c.and = list(q, "$and")?,
-            Self::Or(q) => c.or = list(q, "$or")?,
-            Self::Then(q) => c.then = list(q, "$then")?,
-            Self::Not(o, s) => {
-                c.not = Some(types::NotQuery {
-                    origin: o.operand()?,
-                    sub: s.operand()?,
-                })
-            }
+        let c = types::CombinedQuery::builder();
+        let c = match self {
+            Self::And(q) => c.and(list(q, "$and")?),
+            Self::Or(q) => c.or(list(q, "$or")?),
+            Self::Then(q) => c.then(list(q, "$then")?),
+            Self::Not(o, s) => c.not(build::<_, types::NotQuery>(
+                types::NotQuery::builder()
+                    .origin(o.operand()?)
+                    .sub(s.operand()?),
+            )?),
             Self::Text { .. } => {
                 return Err(Error::invalid(
                     "query",
                     "a combined query needs an operator at the top",
                 ));
             }
-        }
-        Ok(c)
+        };
+        build(c)
     }
 }
 
@@ -202,6 +199,7 @@ pub struct Search {
     index: IndexId,
     what: What,
     queries: u8,
+    combined_endpoint: bool,
     options: Vec<SearchOption>,
     adjust_confidence_level: Option<f64>,
     group_by: Option<GroupBy>,
@@ -220,6 +218,7 @@ impl Search {
             index,
             what: What::None,
             queries: 0,
+            combined_endpoint: false,
             options: Vec::new(),
             adjust_confidence_level: None,
             group_by: None,
@@ -244,6 +243,13 @@ impl Search {
     /// A combined query (not groupable by video).
     pub fn combined(self, q: Query) -> Self {
         self.what(What::Combined(q))
+    }
+    /// Send a combined query to `POST /search/combined` (the Python SDK's endpoint) instead of
+    /// `POST /search` (the v1.2 reference's). Both take the same query; `/search/combined` has no
+    /// `group_by`, `operator` or `sort_option`. Default false.
+    pub fn combined_endpoint(mut self, yes: bool) -> Self {
+        self.combined_endpoint = yes;
+        self
     }
     /// Search by image (a file, bytes or a URL), through `/search-v2`.
     pub fn image(self, m: Media) -> Self {
@@ -338,6 +344,37 @@ impl Search {
         let filter = (!self.filter.is_empty()).then(|| types::SearchFilter(self.filter.clone()));
         let query = match self.what {
             What::Text(t) => types::SearchQuery::String(t),
+            What::Combined(q) if self.combined_endpoint => {
+                for (field, set) in [
+                    ("group_by", self.group_by.is_some()),
+                    ("operator", self.operator.is_some()),
+                    ("sort_option", self.sort_option.is_some()),
+                ] {
+                    if set {
+                        return Err(Error::invalid(
+                            field,
+                            "is not supported by the combined endpoint (`combined_endpoint(true)`)",
+                        ));
+                    }
+                }
+                let body: types::CombinedSearchRequest = build(
+                    types::CombinedSearchRequest::builder()
+                        .index_id(self.index.as_str())
+                        .query(q.combined()?)
+                        .search_options(self.options)
+                        .conversation_option(self.conversation_option)
+                        .threshold(self.threshold)
+                        .filter(filter)
+                        .page_limit(self.page_limit.and_then(std::num::NonZeroU64::new))
+                        .adjust_confidence_level(self.adjust_confidence_level),
+                )?;
+                let raw = self.client.raw();
+                let r = self
+                    .client
+                    .call(raw.combined_search().body(body).send())
+                    .await?;
+                return Ok((r, false));
+            }
             What::Combined(q) => types::SearchQuery::CombinedQuery(q.combined()?),
             What::Image(media) => {
                 let mut form = FormSpec::default();
@@ -380,25 +417,26 @@ impl Search {
                 }
                 let r = self
                     .client
-                    .send_form("search_v2", "/search-v2", form, None)
+                    .send_form(&operations::SEARCH_V2, &[], form, None)
                     .await?;
                 return Ok((r, true));
             }
             What::None => return Err(Error::invalid("query", "set a query")),
         };
-        let body = types::SearchRequest {
-            query,
-            index_id: self.index.as_str().to_owned(),
-            search_options: self.options,
-            adjust_confidence_level: self.adjust_confidence_level,
-            group_by: self.group_by,
-            threshold: self.threshold,
-            sort_option: self.sort_option,
-            operator: self.operator,
-            conversation_option: self.conversation_option,
-            filter,
-            page_limit: self.page_limit.and_then(std::num::NonZeroU64::new),
-        };
+        let body: types::SearchRequest = build(
+            types::SearchRequest::builder()
+                .query(query)
+                .index_id(self.index.as_str())
+                .search_options(self.options)
+                .adjust_confidence_level(self.adjust_confidence_level)
+                .group_by(self.group_by)
+                .threshold(self.threshold)
+                .sort_option(self.sort_option)
+                .operator(self.operator)
+                .conversation_option(self.conversation_option)
+                .filter(filter)
+                .page_limit(self.page_limit.and_then(std::num::NonZeroU64::new)),
+        )?;
         let raw = self.client.raw();
         Ok((
             self.client.call(raw.search().body(body).send()).await?,

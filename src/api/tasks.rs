@@ -16,18 +16,20 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
-use super::{Filter, apply_filter, filter_setter, page_number_list, rfc3339, sort_setters};
+use super::{
+    Filter, ListCommon, apply_filter, build, check_filter, fetch_dated_page, filter_setter,
+    page_number_list, raw_list,
+};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, IntegrationId, TaskId, VideoId};
-use crate::pagination::{Page, check_page_limit};
-use crate::raw::types::{
-    self, ImportLog, ImportResult, ImportStatus, SortBy, SortOption, Task, TaskStatusCounts,
-};
+use crate::pagination::Page;
+use crate::raw::operations;
+use crate::raw::types::{self, ImportLog, ImportResult, ImportStatus, Task, TaskStatusCounts};
 use crate::upload::{FormSpec, Media, Progress};
 use crate::wait::Wait;
+
+raw_list!(ListTasks, Task, dated);
 
 /// Video indexing tasks. From [`Client::tasks`].
 #[derive(Clone, Debug)]
@@ -72,10 +74,11 @@ impl Tasks {
     ) -> Result<TaskId> {
         let (index, url) = (index.into(), url.into());
         Media::url(url.clone()).check("url").await?;
-        let body = types::CreateExternalProviderTaskRequest {
-            index_id: index.checked("index_id")?.to_owned(),
-            url,
-        };
+        let body: types::CreateExternalProviderTaskRequest = build(
+            types::CreateExternalProviderTaskRequest::builder()
+                .index_id(index.checked("index_id")?)
+                .url(url),
+        )?;
         let raw = self.client.raw();
         let created = self
             .client
@@ -106,17 +109,12 @@ impl Tasks {
     pub fn list(&self) -> ListTasks {
         ListTasks {
             client: self.client.clone(),
-            page_limit: None,
-            concurrency: 1,
-            sort_by: None,
-            sort_option: None,
+            common: ListCommon::default(),
             index: None,
             filename: None,
             duration: None,
             width: None,
             height: None,
-            created_at: None,
-            updated_at: None,
         }
     }
 
@@ -149,12 +147,8 @@ impl Tasks {
         let mut form = FormSpec::default();
         form.media("file", "file", Media::path(file)).await?;
         self.client
-            .execute_raw("create_transfer", |http, base| {
-                let form = form.build(None)?;
-                http.post(format!("{base}/tasks/transfers"))
-                    .multipart(form)
-                    .build()
-                    .ok()
+            .execute_raw(&operations::CREATE_TRANSFER, &[], |request| {
+                request.multipart(form.build(None)?).build().ok()
             })
             .await?;
         Ok(())
@@ -310,7 +304,7 @@ impl CreateTask {
         }
         let created: types::CreatedResponse = self
             .client
-            .send_form("create_task", "/tasks", form, self.progress)
+            .send_form(&operations::CREATE_TASK, &[], form, self.progress)
             .await?;
         Ok(CreatedTask {
             id: TaskId::new(created.id),
@@ -353,12 +347,13 @@ impl ImportVideos {
     }
     /// Starts the import.
     pub async fn send(self) -> Result<ImportResult> {
-        let body = types::ImportFromIntegrationRequest {
-            index_id: self.index.checked("index_id")?.to_owned(),
-            incremental_import: self.incremental,
-            retry_failed: self.retry_failed,
-            user_metadata: self.user_metadata,
-        };
+        let body: types::ImportFromIntegrationRequest = build(
+            types::ImportFromIntegrationRequest::builder()
+                .index_id(self.index.checked("index_id")?)
+                .incremental_import(self.incremental)
+                .retry_failed(self.retry_failed)
+                .user_metadata(self.user_metadata),
+        )?;
         let raw = self.client.raw();
         let b = raw
             .import_from_integration()
@@ -373,23 +368,17 @@ impl ImportVideos {
 #[must_use = "call .send(), .pages() or .items()"]
 pub struct ListTasks {
     client: Client,
-    page_limit: Option<u64>,
-    concurrency: usize,
-    sort_by: Option<SortBy>,
-    sort_option: Option<SortOption>,
+    common: ListCommon,
     index: Option<IndexId>,
     filename: Option<String>,
     duration: Option<Filter<f64>>,
     width: Option<Filter<i64>>,
     height: Option<Filter<i64>>,
-    created_at: Option<Filter<DateTime<Utc>>>,
-    updated_at: Option<Filter<DateTime<Utc>>>,
 }
 
-page_number_list!(ListTasks, Task);
+page_number_list!(ListTasks, Task, dated);
 
 impl ListTasks {
-    sort_setters!();
     /// Only the tasks of this index.
     pub fn index(mut self, index: impl Into<IndexId>) -> Self {
         self.index = Some(index.into());
@@ -403,45 +392,19 @@ impl ListTasks {
     filter_setter!(duration, f64, "Filter on the video duration in seconds.");
     filter_setter!(width, i64, "Filter on the width.");
     filter_setter!(height, i64, "Filter on the height.");
-    filter_setter!(created_at, DateTime<Utc>, "Filter on the creation date.");
-    filter_setter!(updated_at, DateTime<Utc>, "Filter on the update date.");
 
-    fn check(&self) -> Result<()> {
-        check_page_limit(self.page_limit)?;
+    fn check_own(&self) -> Result<()> {
         if let Some(i) = &self.index {
             i.checked("index_id")?;
         }
-        if let Some(f) = &self.duration {
-            f.check("duration")?;
-        }
-        for (n, f) in [("width", &self.width), ("height", &self.height)] {
-            if let Some(f) = f {
-                f.check(n)?;
-            }
-        }
-        for (n, f) in [
-            ("created_at", &self.created_at),
-            ("updated_at", &self.updated_at),
-        ] {
-            if let Some(f) = f {
-                f.check(n)?;
-            }
-        }
-        Ok(())
+        check_filter("duration", &self.duration)?;
+        check_filter("width", &self.width)?;
+        check_filter("height", &self.height)
     }
 
     async fn fetch(self, page: u64) -> Result<Page<Task>> {
         let raw = self.client.raw();
-        let mut b = raw.list_tasks().page(page);
-        if let Some(n) = self.page_limit {
-            b = b.page_limit(n);
-        }
-        if let Some(s) = self.sort_by {
-            b = b.sort_by(s);
-        }
-        if let Some(s) = self.sort_option {
-            b = b.sort_option(s);
-        }
+        let mut b = raw.list_tasks();
         if let Some(i) = &self.index {
             b = b.index_id(i.as_str());
         }
@@ -460,27 +423,6 @@ impl ListTasks {
         );
         apply_filter!(b, self.width, width, width_gte, width_lte, same);
         apply_filter!(b, self.height, height, height_gte, height_lte, same);
-        apply_filter!(
-            b,
-            self.created_at,
-            created_at,
-            created_at_gte,
-            created_at_lte,
-            rfc3339
-        );
-        apply_filter!(
-            b,
-            self.updated_at,
-            updated_at,
-            updated_at_gte,
-            updated_at_lte,
-            rfc3339
-        );
-        let list = self.client.call(b.send()).await?;
-        Ok(Page {
-            items: list.data,
-            page,
-            page_info: list.page_info,
-        })
+        fetch_dated_page(&self.common, b, page).await
     }
 }

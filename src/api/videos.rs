@@ -13,13 +13,17 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Filter, apply_filter, filter_setter, page_number_list, rfc3339, sort_setters};
+use super::{
+    Filter, ListCommon, apply_filter, build, check_filter, fetch_dated_page, filter_setter,
+    page_number_list, raw_list, rfc3339,
+};
 use crate::Client;
-use crate::client::call_with_query;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, VideoId};
-use crate::pagination::{Page, check_page_limit};
-use crate::raw::types::{self, MetadataValue, SortBy, SortOption, Video, VideoValue};
+use crate::pagination::Page;
+use crate::raw::types::{self, MetadataValue, Video, VideoValue};
+
+raw_list!(ListVideos, Video, dated);
 
 /// Metadata keys the API owns; they cannot be set or used as custom filters.
 const SYSTEM_METADATA: [&str; 8] = [
@@ -50,18 +54,13 @@ impl Videos {
         ListVideos {
             client: self.client.clone(),
             index: self.index.clone(),
-            page_limit: None,
-            concurrency: 1,
-            sort_by: None,
-            sort_option: None,
+            common: ListCommon::default(),
             filename: None,
             size: None,
             width: None,
             height: None,
             duration: None,
             fps: None,
-            created_at: None,
-            updated_at: None,
             indexed_at: None,
             metadata: Vec::new(),
         }
@@ -218,8 +217,8 @@ impl VideoData {
             self.video.checked("video_id")?,
         );
         macro_rules! run {
-            ($op:ident) => {{
-                let mut b = raw.$op().index_id(index).video_id(video);
+            ($builder:expr) => {{
+                let mut b = $builder.index_id(index).video_id(video);
                 if let Some(s) = self.start {
                     b = b.start(s);
                 }
@@ -230,9 +229,9 @@ impl VideoData {
             }};
         }
         let list = match self.kind {
-            DataKind::Transcription => run!(get_video_transcription),
-            DataKind::TextInVideo => run!(get_video_text_in_video),
-            DataKind::Logo => run!(get_video_logo),
+            DataKind::Transcription => run!(raw.get_video_transcription()),
+            DataKind::TextInVideo => run!(raw.get_video_text_in_video()),
+            DataKind::Logo => run!(raw.get_video_logo()),
         };
         Ok(list.data)
     }
@@ -283,10 +282,11 @@ impl UpdateVideo {
             }
             metadata.insert(k, v);
         }
-        let body = types::UpdateVideoRequest {
-            video_title: self.title,
-            metadata,
-        };
+        let body: types::UpdateVideoRequest = build(
+            types::UpdateVideoRequest::builder()
+                .video_title(self.title)
+                .metadata(metadata),
+        )?;
         let raw = self.client.raw();
         let b = raw
             .update_video()
@@ -316,26 +316,20 @@ fn check_metadata_key(k: &str) -> Result<()> {
 pub struct ListVideos {
     client: Client,
     index: IndexId,
-    page_limit: Option<u64>,
-    concurrency: usize,
-    sort_by: Option<SortBy>,
-    sort_option: Option<SortOption>,
+    common: ListCommon,
     filename: Option<String>,
     size: Option<Filter<i64>>,
     width: Option<Filter<i64>>,
     height: Option<Filter<i64>>,
     duration: Option<Filter<f64>>,
     fps: Option<Filter<f64>>,
-    created_at: Option<Filter<DateTime<Utc>>>,
-    updated_at: Option<Filter<DateTime<Utc>>>,
     indexed_at: Option<Filter<DateTime<Utc>>>,
     metadata: Vec<(String, String)>,
 }
 
-page_number_list!(ListVideos, Video);
+page_number_list!(ListVideos, Video, dated);
 
 impl ListVideos {
-    sort_setters!();
     /// Only videos with this file name.
     pub fn filename(mut self, name: impl Into<String>) -> Self {
         self.filename = Some(name.into());
@@ -346,12 +340,6 @@ impl ListVideos {
     filter_setter!(height, i64, "Filter on the height in pixels.");
     filter_setter!(duration, f64, "Filter on the duration in seconds.");
     filter_setter!(fps, f64, "Filter on the frame rate.");
-    filter_setter!(created_at, DateTime<Utc>, "Filter on the creation date.");
-    filter_setter!(
-        updated_at,
-        DateTime<Utc>,
-        "Filter on the update date (videos updated with PUT)."
-    );
     filter_setter!(indexed_at, DateTime<Utc>, "Filter on the indexing date.");
 
     /// Only videos whose custom metadata field `key` equals `value` (sent as `key=value`).
@@ -366,50 +354,37 @@ impl ListVideos {
         self
     }
 
-    fn check(&self) -> Result<()> {
-        check_page_limit(self.page_limit)?;
+    fn check_own(&self) -> Result<()> {
         self.index.checked("index_id")?;
-        for (name, f) in [
-            ("size", &self.size),
-            ("width", &self.width),
-            ("height", &self.height),
-        ] {
-            if let Some(f) = f {
-                f.check(name)?;
-            }
-        }
-        for (name, f) in [("duration", &self.duration), ("fps", &self.fps)] {
-            if let Some(f) = f {
-                f.check(name)?;
-            }
-        }
-        for (name, f) in [
-            ("created_at", &self.created_at),
-            ("updated_at", &self.updated_at),
-            ("indexed_at", &self.indexed_at),
-        ] {
-            if let Some(f) = f {
-                f.check(name)?;
-            }
-        }
+        check_filter("size", &self.size)?;
+        check_filter("width", &self.width)?;
+        check_filter("height", &self.height)?;
+        check_filter("duration", &self.duration)?;
+        check_filter("fps", &self.fps)?;
+        check_filter("indexed_at", &self.indexed_at)?;
+        let mut seen = std::collections::HashSet::new();
         for (k, _) in &self.metadata {
             check_metadata_key(k)?;
+            let declared = crate::raw::operations::LIST_VIDEOS.query_params;
+            if declared.contains(&k.as_str()) {
+                return Err(Error::invalid(
+                    format!("metadata.{k}"),
+                    "is a query parameter of the list itself and cannot be a custom filter",
+                ));
+            }
+            if !seen.insert(k.as_str()) {
+                return Err(Error::invalid(
+                    format!("metadata.{k}"),
+                    "is set twice; a video has one value per field",
+                ));
+            }
         }
         Ok(())
     }
 
     async fn fetch(self, page: u64) -> Result<Page<Video>> {
         let raw = self.client.raw();
-        let mut b = raw.list_videos().index_id(self.index.as_str()).page(page);
-        if let Some(n) = self.page_limit {
-            b = b.page_limit(n);
-        }
-        if let Some(s) = self.sort_by {
-            b = b.sort_by(s);
-        }
-        if let Some(s) = self.sort_option {
-            b = b.sort_option(s);
-        }
+        let mut b = raw.list_videos().index_id(self.index.as_str());
         if let Some(f) = &self.filename {
             b = b.filename(f.clone());
         }
@@ -429,34 +404,21 @@ impl ListVideos {
         apply_filter!(b, self.fps, fps, fps_gte, fps_lte, same_f);
         apply_filter!(
             b,
-            self.created_at,
-            created_at,
-            created_at_gte,
-            created_at_lte,
-            rfc3339
-        );
-        apply_filter!(
-            b,
-            self.updated_at,
-            updated_at,
-            updated_at_gte,
-            updated_at_lte,
-            rfc3339
-        );
-        apply_filter!(
-            b,
             self.indexed_at,
             indexed_at,
             indexed_at_gte,
             indexed_at_lte,
             rfc3339
         );
-        let list = call_with_query(b.send(), self.metadata.clone()).await?;
-        Ok(Page {
-            items: list.data,
-            page,
-            page_info: list.page_info,
-        })
+        if !self.metadata.is_empty() {
+            b = b.metadata(
+                self.metadata
+                    .iter()
+                    .cloned()
+                    .collect::<std::collections::HashMap<_, _>>(),
+            );
+        }
+        fetch_dated_page(&self.common, b, page).await
     }
 }
 

@@ -13,7 +13,7 @@
 //! let fake = FakeServer::start().await?;
 //! let tl = fake.client()?;
 //! let index = tl.indexes().create("test")
-//!     .engine(twelvelabs::Engine::new("marengo2.6").options([twelvelabs::EngineOption::Visual]))
+//!     .engine(twelvelabs::EngineConfig::new("marengo2.6").options([twelvelabs::EngineOption::Visual]))
 //!     .send().await?;
 //! fake.inject(Fault::status(429).times(2).path("/search")); // the next 2 searches are rate limited
 //! # let _ = index; Ok(()) }
