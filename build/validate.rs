@@ -25,7 +25,10 @@ const REQUEST_MEDIA: [&str; 3] = [
 
 pub fn check(doc: &Value, p: &mut Problems) {
     if !doc.is_object() {
-        p.at("$", "the document must be a mapping (an OpenAPI 3.0 object)");
+        p.at(
+            "$",
+            "the document must be a mapping (an OpenAPI 3.0 object)",
+        );
         return;
     }
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
@@ -34,16 +37,24 @@ pub fn check(doc: &Value, p: &mut Problems) {
                 .iter()
                 .any(|m| item.get(*m).is_some_and(|op| !op.is_object()));
         if bad {
-            p.at(format!("paths.{path}"), "a path item and its operations must be mappings");
+            p.at(
+                format!("paths.{path}"),
+                "a path item and its operations must be mappings",
+            );
         }
     }
     if !p.is_empty() {
         return;
     }
     if doc.get("components").is_some_and(|c| !c.is_object())
-        || doc["components"].get("schemas").is_some_and(|c| !c.is_object())
+        || doc["components"]
+            .get("schemas")
+            .is_some_and(|c| !c.is_object())
     {
-        p.at("components", "`components` and `components.schemas` must be mappings");
+        p.at(
+            "components",
+            "`components` and `components.schemas` must be mappings",
+        );
         return;
     }
     document(doc, p);

@@ -18,9 +18,10 @@ pub const API_KEY_ENV: &str = "TWELVE_LABS_API_KEY";
 /// The environment variable overriding the base URL (the host root; `/v1.2` is appended when
 /// absent), as the official SDKs read it.
 pub const BASE_URL_ENV: &str = "TWELVELABS_BASE_URL";
-/// The API this crate speaks.
-pub const DEFAULT_BASE_URL: &str = "https://api.twelvelabs.io/v1.2";
-const API_VERSION_SEGMENT: &str = "v1.2";
+/// The API this crate speaks: `servers[0].url` of `openapi.yaml`.
+pub const DEFAULT_BASE_URL: &str = crate::raw::operations::DEFAULT_BASE_URL;
+/// The API version, the last segment of [`DEFAULT_BASE_URL`].
+const API_VERSION_SEGMENT: &str = crate::raw::operations::API_VERSION;
 
 /// Error bodies longer than this are not read whole (a snippet is enough).
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -243,12 +244,35 @@ impl Client {
         }
     }
 
+    /// Sends `form` as the `multipart/form-data` body of operation `op` (a descriptor from
+    /// [`raw::operations`](crate::raw::operations), for instance of an operation you added to your
+    /// own copy of the spec), with `path_params` filling its path template, and decodes the JSON
+    /// answer. Same retries, timeouts and errors as every other call: a file part is re-opened for
+    /// each attempt, and an operation marked `x-twelvelabs-creates` is not repeated once it may
+    /// have reached the server.
+    ///
+    /// Fails with [`Error::InvalidInput`] before sending when `op` has no multipart body.
+    pub async fn send_multipart<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &'static crate::raw::operations::Operation,
+        path_params: &[(&str, &str)],
+        form: crate::upload::MultipartForm,
+    ) -> Result<T> {
+        if !matches!(op.body, crate::raw::operations::Body::Multipart { .. }) {
+            return Err(Error::invalid(
+                "operation",
+                format!("{} does not take a multipart body", op.id),
+            ));
+        }
+        self.send_form(op, path_params, form, None).await
+    }
+
     /// Sends a multipart form for operation `op` and decodes the JSON answer.
     pub(crate) async fn send_form<T: serde::de::DeserializeOwned>(
         &self,
         op: &'static crate::raw::operations::Operation,
         path_params: &[(&str, &str)],
-        form: crate::upload::FormSpec,
+        form: crate::upload::MultipartForm,
         progress: Option<crate::upload::Progress>,
     ) -> Result<T> {
         let response = self

@@ -60,7 +60,7 @@ pub enum Outcome {
 /// One descriptor per operation of `openapi.yaml`, generated at build time: its id, method, path
 /// template, whether it creates something, what its body is and which media types it streams.
 ///
-/// The crate reads these instead of repeating the facts: the retry loop asks [`by_name`] whether a
+/// The crate reads these instead of repeating the facts: the retry loop asks [`operations::by_name`] whether a
 /// request creates something, and the hand-written operations (multipart bodies, the generation
 /// stream) take their method and path from here. An operation you add to your own spec gets a
 /// descriptor too; send a multipart one with [`crate::Client::send_multipart`].

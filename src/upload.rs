@@ -216,26 +216,41 @@ where
     })
 }
 
-/// The fields of a multipart request, rebuilt into a fresh `Form` for every attempt.
+/// The fields of a `multipart/form-data` request, rebuilt into a fresh body for every attempt (a
+/// file is re-opened, so an upload can be retried). The crate's uploads use it; send a multipart
+/// operation of your own spec with [`Client::send_multipart`](crate::Client::send_multipart).
+///
+/// ```no_run
+/// # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
+/// use twelvelabs::upload::{Media, MultipartForm};
+/// let mut form = MultipartForm::default();
+/// form.text("index_id", "666599d4e6fb7df29de0f89c");
+/// form.flag("disable_video_stream", true);
+/// form.media("video_url", "video_file", Media::path("clip.mp4")).await?; // checked here
+/// let created: twelvelabs::raw::types::CreatedResponse = tl
+///     .send_multipart(&twelvelabs::raw::operations::CREATE_TASK, &[], form)
+///     .await?;
+/// # let _ = created; Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default)]
-pub(crate) struct FormSpec {
+pub struct MultipartForm {
     text: Vec<(&'static str, String)>,
     media: Vec<(&'static str, &'static str, Media, u64)>,
 }
 
-impl FormSpec {
+impl MultipartForm {
     /// A text field.
-    pub(crate) fn text(&mut self, name: &'static str, value: impl Into<String>) {
+    pub fn text(&mut self, name: &'static str, value: impl Into<String>) {
         self.text.push((name, value.into()));
     }
 
     /// A boolean field, as the API expects it: `true` / `false`.
-    pub(crate) fn flag(&mut self, name: &'static str, value: bool) {
+    pub fn flag(&mut self, name: &'static str, value: bool) {
         self.text(name, if value { "true" } else { "false" });
     }
 
     /// An array field: the field repeated once per value.
-    pub(crate) fn repeated<S: AsRef<str>>(
+    pub fn repeated<S: AsRef<str>>(
         &mut self,
         name: &'static str,
         values: impl IntoIterator<Item = S>,
@@ -246,8 +261,9 @@ impl FormSpec {
     }
 
     /// A media: sent as `url_field` when it is a URL, as the file part `file_field` otherwise.
-    /// Checks it first.
-    pub(crate) async fn media(
+    /// Checks it first (a file exists, is regular, non-empty and at most 2 GB; a URL is http(s)),
+    /// naming `file_field` or `url_field` in the error.
+    pub async fn media(
         &mut self,
         url_field: &'static str,
         file_field: &'static str,

@@ -150,7 +150,7 @@ type Poll<T> = Arc<dyn Fn() -> BoxFuture<'static, Result<T>> + Send + Sync>;
 type OnUpdate<T> = Arc<dyn Fn(&T) + Send + Sync>;
 
 /// Waits for a task. `.await` it for the final task, or call [`Wait::updates`] for a stream of
-/// every state seen. From `tl.tasks().wait(id)` or `tl.embed().wait(id)`.
+/// every state seen. From `tl.tasks().wait(id)` or `tl.embed().tasks().wait(id)`.
 #[must_use = "a waiter does nothing until awaited"]
 pub struct Wait<T> {
     poll: Poll<T>,

@@ -34,7 +34,9 @@ fn spec() -> Value {
 /// The dependent crate in `dir`, building this crate against `spec` (written there as JSON,
 /// which is YAML).
 fn dependent(name: &str, spec: &Value) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dependent").join(name);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("dependent")
+        .join(name);
     std::fs::create_dir_all(&dir).unwrap();
     let manifest = format!(
         r#"[package]
@@ -61,7 +63,11 @@ serde_json = "1"
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     // The same dependency versions as this crate.
     std::fs::copy(repo().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    std::fs::write(dir.join("openapi.yaml"), serde_json::to_string_pretty(spec).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("openapi.yaml"),
+        serde_json::to_string_pretty(spec).unwrap(),
+    )
+    .unwrap();
     dir
 }
 
@@ -79,7 +85,10 @@ fn cargo(dir: &Path, args: &[&str]) -> Outcome {
         .args(args)
         .arg("--quiet")
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dependent-target"))
+        .env(
+            "CARGO_TARGET_DIR",
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dependent-target"),
+        )
         .env("TWELVELABS_OPENAPI_SPEC", dir.join("openapi.yaml"))
         .env_remove("RUSTFLAGS")
         .env("CARGO_TERM_COLOR", "never")
@@ -108,10 +117,22 @@ fn additive(mut spec: Value) -> Value {
     let s = schemas(&mut spec);
     let task = s["Task"]["properties"].as_object_mut().unwrap();
     task.insert("brand_new_field".into(), json!({"type": "string"}));
-    task.insert("priority".into(), json!({"type": "integer", "format": "int32"}));
-    task.insert("default".into(), json!({"$ref": "#/components/schemas/TaskDefault"}));
-    s.insert("TaskDefault".into(), json!({"type": "string", "enum": ["first", "second"]}));
-    s["TaskStatus"]["enum"].as_array_mut().unwrap().push(json!("cancelled"));
+    task.insert(
+        "priority".into(),
+        json!({"type": "integer", "format": "int32"}),
+    );
+    task.insert(
+        "default".into(),
+        json!({"$ref": "#/components/schemas/TaskDefault"}),
+    );
+    s.insert(
+        "TaskDefault".into(),
+        json!({"type": "string", "enum": ["first", "second"]}),
+    );
+    s["TaskStatus"]["enum"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("cancelled"));
     s["TaskStatus"]["x-twelvelabs-terminal"]["cancelled"] = json!("failure");
     s.insert(
         "IndexStats".into(),
@@ -146,7 +167,31 @@ fn additive(mut spec: Value) -> Value {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreatedResponse"}}}}}
         }}),
     );
+    s_multipart(&mut spec);
     spec
+}
+
+/// A new operation with a multipart body (hand-written: sent through its descriptor).
+fn s_multipart(spec: &mut Value) {
+    schemas(spec).insert(
+        "CreatePosterForm".into(),
+        json!({"type": "object", "required": ["poster_file"], "properties": {
+            "title": {"type": "string"},
+            "poster_file": {"type": "string", "format": "binary"}
+        }}),
+    );
+    spec["paths"].as_object_mut().unwrap().insert(
+        "/indexes/{index_id}/posters".into(),
+        json!({"post": {
+            "operationId": "createPoster", "tags": ["indexes"], "summary": "Upload a poster",
+            "x-twelvelabs-creates": true,
+            "parameters": [{"$ref": "#/components/parameters/IndexId"}],
+            "requestBody": {"required": true, "content": {"multipart/form-data": {"schema":
+                {"$ref": "#/components/schemas/CreatePosterForm"}}}},
+            "responses": {"201": {"description": "Created.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreatedResponse"}}}}}
+        }}),
+    );
 }
 
 #[test]
@@ -165,9 +210,15 @@ fn broken_spec_edits_fail_with_a_located_message() {
     let cases: Vec<(&str, Edit, Vec<&str>)> = vec![
         (
             "a request-body $ref to nothing",
-            |s| s["paths"]["/search"]["post"]["requestBody"]["content"]["application/json"]["schema"] =
-                json!({"$ref": "#/components/schemas/SearchRequst"}),
-            vec!["paths./search.post.requestBody", "SearchRequst", "not defined"],
+            |s| {
+                s["paths"]["/search"]["post"]["requestBody"]["content"]["application/json"]["schema"] =
+                    json!({"$ref": "#/components/schemas/SearchRequst"})
+            },
+            vec![
+                "paths./search.post.requestBody",
+                "SearchRequst",
+                "not defined",
+            ],
         ),
         (
             "a misspelt type",
@@ -177,17 +228,30 @@ fn broken_spec_edits_fail_with_a_located_message() {
         (
             "x-twelvelabs-creates that is not a boolean",
             |s| s["paths"]["/indexes"]["post"]["x-twelvelabs-creates"] = json!("yes"),
-            vec!["paths./indexes.post.x-twelvelabs-creates", "must be `true` or `false`"],
+            vec![
+                "paths./indexes.post.x-twelvelabs-creates",
+                "must be `true` or `false`",
+            ],
         ),
         (
             "a misspelt extension",
             |s| s["components"]["schemas"]["TaskStatus"]["x-twelvelabs-terminals"] = json!({}),
-            vec!["components.schemas.TaskStatus", "unknown extension", "x-twelvelabs-terminals"],
+            vec![
+                "components.schemas.TaskStatus",
+                "unknown extension",
+                "x-twelvelabs-terminals",
+            ],
         ),
         (
             "a property default",
-            |s| s["components"]["schemas"]["SearchRequest"]["properties"]["page_limit"]["default"] = json!(10),
-            vec!["components.schemas.SearchRequest.properties.page_limit", "x-default"],
+            |s| {
+                s["components"]["schemas"]["SearchRequest"]["properties"]["page_limit"]["default"] =
+                    json!(10)
+            },
+            vec![
+                "components.schemas.SearchRequest.properties.page_limit",
+                "x-default",
+            ],
         ),
         (
             "additionalProperties: false",
@@ -200,9 +264,15 @@ fn broken_spec_edits_fail_with_a_located_message() {
                 s["paths"]["/tasks/{task_id}"]["get"]["parameters"]
                     .as_array_mut()
                     .unwrap()
-                    .push(json!({"name": "x-api-key", "in": "header", "schema": {"type": "string"}}))
+                    .push(
+                        json!({"name": "x-api-key", "in": "header", "schema": {"type": "string"}}),
+                    )
             },
-            vec!["paths./tasks/{task_id}.get", "x-api-key", "set by the client itself"],
+            vec![
+                "paths./tasks/{task_id}.get",
+                "x-api-key",
+                "set by the client itself",
+            ],
         ),
         (
             "no servers",
@@ -213,7 +283,10 @@ fn broken_spec_edits_fail_with_a_located_message() {
         ),
         (
             "an integer format typify does not know",
-            |s| s["components"]["schemas"]["Task"]["properties"]["n"] = json!({"type": "integer", "format": "int42"}),
+            |s| {
+                s["components"]["schemas"]["Task"]["properties"]["n"] =
+                    json!({"type": "integer", "format": "int42"})
+            },
             vec!["components.schemas.Task.properties.n", "int42"],
         ),
         (
@@ -228,7 +301,10 @@ fn broken_spec_edits_fail_with_a_located_message() {
         edit(&mut s);
         let dir = dependent("broken", &s);
         let run = cargo(&dir, &["build"]);
-        let missing: Vec<&&str> = expected.iter().filter(|e| !run.output.contains(**e)).collect();
+        let missing: Vec<&&str> = expected
+            .iter()
+            .filter(|e| !run.output.contains(**e))
+            .collect();
         if run.ok || !missing.is_empty() || run.output.contains("panicked") {
             failures.push(format!(
                 "{what}: ok={} missing {missing:?}\n{}",

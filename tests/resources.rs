@@ -1325,3 +1325,59 @@ async fn every_remaining_handle_operation_hits_its_endpoint() {
     }
     transfers.assert_async().await;
 }
+
+/// `combined_endpoint(true)` sends a combined query to `POST /search/combined` (the Python SDK's
+/// path) with the same query object, and refuses what that endpoint does not take.
+#[tokio::test]
+async fn combined_search_can_use_the_combined_endpoint() {
+    use twelvelabs::SearchOption::{Conversation, Visual};
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1.2/search/combined").json_body(json!({
+                "index_id": INDEX,
+                "search_options": ["visual", "conversation"],
+                "query": {"$and": [
+                    {"text": "red mask", "search_options": ["visual"]},
+                    {"text": "guy", "search_options": ["conversation"]}
+                ]}
+            }));
+            then.status(200).json_body(json!({
+                "data": [{"video_id": VIDEO, "start": 1.0, "end": 2.0, "score": 80.0, "confidence": "high"}],
+                "page_info": {"limit_per_page": 10, "total_results": 1},
+                "search_pool": {"index_id": INDEX, "total_count": 1}
+            }));
+        })
+        .await;
+    let tl = mock_client(&server);
+    let query = || {
+        Query::and([
+            Query::text("red mask").options([Visual]),
+            Query::text("guy").options([Conversation]),
+        ])
+    };
+    let page = tl
+        .search(INDEX)
+        .combined(query())
+        .options([Visual, Conversation])
+        .combined_endpoint(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.clips().count(), 1);
+    m.assert_async().await;
+    let e = tl
+        .search(INDEX)
+        .combined(query())
+        .options([Visual])
+        .operator(twelvelabs::SearchOperator::And)
+        .combined_endpoint(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidInput { field, .. } if field == "operator"),
+        "{e:?}"
+    );
+    assert_eq!(m.hits_async().await, 1, "nothing sent for the refused one");
+}

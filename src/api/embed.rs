@@ -24,7 +24,7 @@ use crate::raw::types::{
     EmbedResponse, EmbedTask, EmbedTaskStatus, EmbedTaskStatusResponse, EmbeddingScope,
     TextTruncate,
 };
-use crate::upload::{FormSpec, Media, Progress};
+use crate::upload::{Media, MultipartForm, Progress};
 use crate::wait::Wait;
 
 raw_list!(ListEmbedTasks, EmbedTask);
@@ -178,7 +178,7 @@ impl CreateEmbedding {
         if self.engine.trim().is_empty() {
             return Err(Error::invalid("engine_name", "must not be empty"));
         }
-        let mut form = FormSpec::default();
+        let mut form = MultipartForm::default();
         form.text("engine_name", self.engine);
         match self.input {
             Input::Text(t) => {
@@ -288,7 +288,7 @@ impl CreateEmbedTask {
                 ));
             }
         }
-        let mut form = FormSpec::default();
+        let mut form = MultipartForm::default();
         form.text("engine_name", self.engine);
         form.media("video_url", "video_file", self.video).await?;
         if let (Some(s), Some(e)) = (self.start, self.end) {

@@ -30,7 +30,7 @@ use crate::raw::types::{
     self, ConversationOption, GroupBy, SearchClip, SearchOperator, SearchOption, SearchPool,
     SearchResult, SearchResultItem, SearchSortOption, SearchThreshold,
 };
-use crate::upload::{FormSpec, Media};
+use crate::upload::{Media, MultipartForm};
 
 /// One query of a combined search: a text, or an operator over queries.
 #[derive(Clone, Debug, PartialEq)]
@@ -377,7 +377,7 @@ impl Search {
             }
             What::Combined(q) => types::SearchQuery::CombinedQuery(q.combined()?),
             What::Image(media) => {
-                let mut form = FormSpec::default();
+                let mut form = MultipartForm::default();
                 form.text("index_id", self.index.as_str());
                 form.repeated(
                     "search_options",

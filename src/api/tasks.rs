@@ -26,7 +26,7 @@ use crate::ids::{IndexId, IntegrationId, TaskId, VideoId};
 use crate::pagination::Page;
 use crate::raw::operations;
 use crate::raw::types::{self, ImportLog, ImportResult, ImportStatus, Task, TaskStatusCounts};
-use crate::upload::{FormSpec, Media, Progress};
+use crate::upload::{Media, MultipartForm, Progress};
 use crate::wait::Wait;
 
 raw_list!(ListTasks, Task, dated);
@@ -144,7 +144,7 @@ impl Tasks {
     /// Transfers the videos listed in a JSON file (`[{index_id, language, object, transcription}]`,
     /// S3 URLs). Any 2xx answer is a success.
     pub async fn transfer(&self, file: impl AsRef<Path>) -> Result<()> {
-        let mut form = FormSpec::default();
+        let mut form = MultipartForm::default();
         form.media("file", "file", Media::path(file)).await?;
         self.client
             .execute_raw(&operations::CREATE_TRANSFER, &[], |request| {
@@ -288,7 +288,7 @@ impl CreateTask {
                 "set a video: video_file, video_bytes, video_reader or video_url",
             ));
         };
-        let mut form = FormSpec::default();
+        let mut form = MultipartForm::default();
         form.text("index_id", index);
         form.media("video_url", "video_file", video).await?;
         if let Some(t) = self.transcription {

@@ -30,6 +30,7 @@ fn answer(method: &str, target: &str) -> (u16, String) {
             200,
             r#"{"_id":"t1","status":"ready","priority":5.0,"default":"brand_new_default","brand_new_field":"x"}"#.into(),
         ),
+        ("POST", "/v1.2/indexes/i1/posters") => (201, r#"{"_id":"p1"}"#.into()),
         ("GET", "/v1.2/tasks/t2") => (200, r#"{"_id":"t2","status":"cancelled"}"#.into()),
         ("POST", "/v1.2/search") => (
             200,
@@ -172,6 +173,37 @@ async fn main() {
     .unwrap();
     let body: serde_json::Value = serde_json::from_str(&last(&log).body).unwrap();
     assert_eq!(body["include_user_metadata"], true);
+
+    // 6. A new multipart operation, sent through its descriptor.
+    let op = &operations::CREATE_POSTER;
+    assert!(!op.generated && op.creates);
+    assert!(matches!(op.body, operations::Body::Multipart { files } if files == ["poster_file"]));
+    let mut form = twelvelabs::upload::MultipartForm::default();
+    form.text("title", "Opening night");
+    form.media(
+        "poster_url",
+        "poster_file",
+        twelvelabs::upload::Media::bytes(b"PNGDATA".to_vec(), "poster.png"),
+    )
+    .await
+    .unwrap();
+    let created: twelvelabs::raw::types::CreatedResponse =
+        tl.send_multipart(op, &[("index_id", "i1")], form).await.unwrap();
+    assert_eq!(created.id, "p1");
+    let seen = last(&log);
+    assert_eq!((seen.method.as_str(), seen.target.as_str()), ("POST", "/v1.2/indexes/i1/posters"));
+    assert!(seen.headers["content-type"].starts_with("multipart/form-data; boundary="));
+    assert!(seen.body.contains("name=\"title\"\r\n\r\nOpening night"), "{}", seen.body);
+    assert!(seen.body.contains("name=\"poster_file\"; filename=\"poster.png\""), "{}", seen.body);
+    assert!(seen.body.contains("PNGDATA"));
+    // A JSON operation is refused before anything is sent.
+    let before = log.lock().unwrap().len();
+    let e = tl
+        .send_multipart::<serde_json::Value>(&operations::GET_TASK, &[("task_id", "t1")], Default::default())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("getTask"), "{e}");
+    assert_eq!(log.lock().unwrap().len(), before);
 
     println!("OK: {} requests", log.lock().unwrap().len());
 }
