@@ -1379,5 +1379,5 @@ async fn combined_search_can_use_the_combined_endpoint() {
         matches!(&e, Error::InvalidInput { field, .. } if field == "operator"),
         "{e:?}"
     );
-    assert_eq!(m.hits_async().await, 1, "nothing sent for the refused one");
+    assert_eq!(m.calls_async().await, 1, "nothing sent for the refused one");
 }
