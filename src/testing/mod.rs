@@ -2,10 +2,12 @@
 //! test your code without a key, a network or a bill.
 //!
 //! It serves the same paths, status codes, JSON shapes, pagination (page numbers; page tokens that
-//! expire), error bodies and codes, and `X-Ratelimit-*` headers as the reference describes. It is
-//! stateful and in memory; tasks move `validating → pending → indexing → ready` on a clock the test
-//! controls; search, classify, generation and embeddings are deterministic text matching over each
-//! video's data — predictable, not smart. Faults can be injected for resilience tests.
+//! expire), error bodies and codes, and `X-Ratelimit-*` headers as the reference describes, in the
+//! shapes every official client accepts: whole numbers are sent as integers (`"duration": 159`),
+//! video timestamps in whole seconds, and highlights on whole seconds. It is stateful and in
+//! memory; tasks move `validating → pending → indexing → ready` on a clock the test controls;
+//! search, classify, generation and embeddings are deterministic text matching over each video's
+//! data — predictable, not smart. Faults can be injected for resilience tests.
 //!
 //! ```no_run
 //! # async fn demo() -> twelvelabs::Result<()> {
@@ -18,11 +20,31 @@
 //! fake.inject(Fault::status(429).times(2).path("/search")); // the next 2 searches are rate limited
 //! # let _ = index; Ok(()) }
 //! ```
+//!
+//! # As a process of its own
+//!
+//! [`serve_until_signal`] runs the fake until Ctrl-C, for code in any language (the official
+//! Python and JS SDKs read `TWELVELABS_BASE_URL`); `examples/fake_server.rs` is a ready runner:
+//!
+//! ```sh
+//! cargo run --features testing --example fake_server -- --port 4010 --api-key tlk_local
+//! ```
+//!
+//! Outside a Rust test the clock, the videos' data and faults are driven over HTTP, with the same
+//! `x-api-key`, under `/_fake` (next to `/v1.2`, never inside it):
+//!
+//! | request | body | effect |
+//! |---|---|---|
+//! | `POST /_fake/advance` | `{"seconds": 60}` | [`FakeServer::advance`] |
+//! | `PUT /_fake/videos/{video_id}/data` | `{"visual": [{"start": 0, "end": 10, "text": "…"}], "conversation": […], "text_in_video": […], "logo": […], "duration": 60}` | [`FakeServer::attach`] (absent lists are empty; `duration` defaults to the last segment's end) |
+//! | `POST /_fake/faults` | `{"status": 429, "times": 2, "path": "/search", "retry_after": 1}` or `{"delay_ms": 300, …}` | [`FakeServer::inject`] |
 
 mod data;
 mod routes;
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -39,7 +61,8 @@ pub struct FakeServer {
     base_url: String,
     api_key: String,
     state: Arc<Mutex<State>>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl std::fmt::Debug for FakeServer {
@@ -52,7 +75,9 @@ impl std::fmt::Debug for FakeServer {
 
 impl Drop for FakeServer {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -63,6 +88,7 @@ pub struct FakeServerBuilder {
     api_key: String,
     fail_pattern: Option<String>,
     token_ttl: Duration,
+    addr: SocketAddr,
 }
 
 impl Default for FakeServerBuilder {
@@ -72,6 +98,7 @@ impl Default for FakeServerBuilder {
             api_key: format!("tlk_FAKE{:016X}", fastrand::u64(..)),
             fail_pattern: None,
             token_ttl: Duration::from_secs(3600),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
 }
@@ -97,29 +124,103 @@ impl FakeServerBuilder {
         self.token_ttl = d;
         self
     }
+    /// The port to listen on (default 0: any free port), on the address set with
+    /// [`bind`](Self::bind) (default `127.0.0.1`).
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+    /// The address and port to listen on. Default `127.0.0.1:0`: loopback, any free port. Bind
+    /// `0.0.0.0` only on a network you trust: the fake checks the key but speaks plain HTTP.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
 
-    /// Starts the server on `127.0.0.1` on a free port.
+    /// Starts the server in the background of the current Tokio runtime.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the address cannot be bound (e.g. the port is taken).
     pub async fn start(self) -> Result<FakeServer> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(self.addr)
             .await
-            .map_err(|e| Error::Config(format!("the fake server could not bind: {e}")))?;
+            .map_err(|e| {
+                Error::Config(format!("the fake server could not bind {}: {e}", self.addr))
+            })?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Config(format!("the fake server has no address: {e}")))?;
+        // Clients reach a server bound to every interface through loopback.
+        let reach = match addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => {
+                SocketAddr::from(([127, 0, 0, 1], addr.port()))
+            }
+            IpAddr::V6(ip) if ip.is_unspecified() => {
+                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+            }
+            _ => addr,
+        };
         let state = Arc::new(Mutex::new(State::new(&self)));
         let app = routes::router(state.clone());
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stop.await;
+            });
+            if let Err(e) = serve.await {
                 tracing::error!("fake server stopped: {e}");
             }
         });
         Ok(FakeServer {
-            base_url: format!("http://{addr}/v1.2"),
+            base_url: format!("http://{reach}/v1.2"),
             api_key: self.api_key,
             state,
-            task,
+            task: Some(task),
+            shutdown: Some(shutdown),
         })
     }
+}
+
+/// Runs a fake as a process of its own: starts it with `builder`, prints on stdout how to reach
+/// it ([`FakeServer::env_lines`], then a line `ready`), and serves until Ctrl-C (or `SIGTERM` on
+/// Unix), letting the requests in flight finish. This is what `examples/fake_server.rs` runs.
+///
+/// ```no_run
+/// # async fn demo() -> twelvelabs::Result<()> {
+/// use std::time::Duration;
+/// use twelvelabs::testing::{FakeServer, serve_until_signal};
+/// let fake = FakeServer::builder().port(4010).api_key("tlk_local").indexing_time(Duration::from_secs(5));
+/// serve_until_signal(fake).await // prints TWELVELABS_BASE_URL=http://127.0.0.1:4010 …
+/// # }
+/// ```
+///
+/// # Errors
+/// [`Error::Config`] when the address cannot be bound or the signal handler cannot be installed.
+pub async fn serve_until_signal(builder: FakeServerBuilder) -> Result<()> {
+    use std::io::Write;
+    let server = builder.start().await?;
+    let signal = shutdown_signal()?;
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{}ready\n", server.env_lines());
+    let _ = out.flush();
+    drop(out);
+    server.serve_until(signal).await
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+fn shutdown_signal() -> Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::Config(format!("cannot listen for SIGTERM: {e}")))?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 impl FakeServer {
@@ -152,14 +253,53 @@ impl FakeServer {
             .build()
     }
 
+    /// How to reach this fake, as the environment variables that this crate
+    /// ([`Client::from_env`]) and the official SDKs read: `TWELVELABS_BASE_URL` (the host root,
+    /// without `/v1.2`) and `TWELVE_LABS_API_KEY`, one `NAME=value` line each. Fit for
+    /// `export $(…)` or a `.env` file.
+    pub fn env_lines(&self) -> String {
+        let root = self
+            .base_url
+            .strip_suffix("/v1.2")
+            .unwrap_or(&self.base_url);
+        format!(
+            "{}={root}\n{}={}\n",
+            crate::client::BASE_URL_ENV,
+            crate::client::API_KEY_ENV,
+            self.api_key
+        )
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting connections and lets the requests
+    /// in flight finish. [`serve_until_signal`] is the ready-made runner around it.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the server task ended abnormally.
+    pub async fn serve_until(mut self, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let Some(mut task) = self.task.take() else {
+            return Ok(());
+        };
+        tokio::select! {
+            finished = &mut task => {
+                return finished
+                    .map_err(|e| Error::Config(format!("the fake server stopped: {e}")));
+            }
+            () = shutdown => {}
+        }
+        if let Some(stop) = self.shutdown.take() {
+            let _ = stop.send(());
+        }
+        task.await
+            .map_err(|e| Error::Config(format!("the fake server stopped: {e}")))
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
 
     /// Moves the fake's clock forward (tasks progress, page tokens expire).
     pub fn advance(&self, d: Duration) {
-        let mut st = self.state();
-        st.offset += chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        self.state().advance(d);
     }
 
     /// Makes the next requests matching the fault answer with it instead.
@@ -184,7 +324,7 @@ impl FakeServer {
         self.state().default_data = data;
     }
 
-    /// How many requests the fake has received.
+    /// How many API requests the fake has received (the `/_fake` control requests not counted).
     pub fn request_count(&self) -> u64 {
         self.state().requests
     }
@@ -262,8 +402,10 @@ pub(crate) struct State {
     indexes: BTreeMap<String, Value>,
     tasks: BTreeMap<String, FakeTask>,
     videos: BTreeMap<String, FakeVideo>,
-    embed_tasks: BTreeMap<String, (Value, DateTime<Utc>)>,
+    embed_tasks: BTreeMap<String, FakeEmbedTask>,
     pages: HashMap<String, TokenPages>,
+    /// Cloud-to-cloud import runs, per integration id.
+    imports: BTreeMap<String, Vec<Value>>,
 }
 
 pub(crate) struct FakeTask {
@@ -273,12 +415,31 @@ pub(crate) struct FakeTask {
     video: Option<String>,
     filename: String,
     size: u64,
+    /// Where the video came from (`source` of the video), for YouTube imports.
+    source: Option<Value>,
+    /// Whether an HLS stream is made (`disable_video_stream` not set).
+    stream: bool,
 }
 
 pub(crate) struct FakeVideo {
     index: String,
+    /// The fields every answer about the video has (list items and `GET`).
     json: Value,
+    /// `hls` and `source`, which only `GET /indexes/{index}/videos/{video}` returns.
+    detail: serde_json::Map<String, Value>,
     data: VideoData,
+}
+
+/// A video embedding task and what it was asked for.
+pub(crate) struct FakeEmbedTask {
+    json: Value,
+    created: DateTime<Utc>,
+    /// Requested scopes, in request order (`clip` when none).
+    scopes: Vec<String>,
+    clip_length: f64,
+    start: f64,
+    end: Option<f64>,
+    metadata: serde_json::Map<String, Value>,
 }
 
 /// Remaining pages behind a token.
@@ -288,6 +449,8 @@ pub(crate) struct TokenPages {
     extra: Value,
     expires: DateTime<Utc>,
     prev: Option<String>,
+    /// `search` or `classify`: a token is only valid on its own kind of page path.
+    kind: &'static str,
 }
 
 impl State {
@@ -308,11 +471,19 @@ impl State {
             videos: BTreeMap::new(),
             embed_tasks: BTreeMap::new(),
             pages: HashMap::new(),
+            imports: BTreeMap::new(),
         }
     }
 
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.offset
+        Utc::now()
+            .checked_add_signed(self.offset)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    fn advance(&mut self, d: Duration) {
+        let d = chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        self.offset = self.offset.checked_add(&d).unwrap_or(chrono::Duration::MAX);
     }
 
     /// A new 24-hex id.
