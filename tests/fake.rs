@@ -484,3 +484,794 @@ fn strip_nulls(v: Value) -> Value {
         other => other,
     }
 }
+
+/// A raw JSON call to the fake (for what the typed client would hide: exact numbers and strings).
+async fn raw(fake: &FakeServer, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let http = reqwest::Client::new();
+    let mut req = http
+        .request(
+            method.parse().unwrap(),
+            format!("{}{path}", fake.base_url()),
+        )
+        .header("x-api-key", fake.api_key());
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// A fake with one index (Marengo with every option, Pegasus, thumbnails) and one ready video.
+async fn with_video(fake: &FakeServer) -> (twelvelabs::IndexId, String) {
+    let tl = fake.client().unwrap();
+    let idx = tl
+        .indexes()
+        .create("one video")
+        .engine(Engine::new("marengo2.6").options([
+            EngineOption::Visual,
+            EngineOption::Conversation,
+            EngineOption::TextInVideo,
+            EngineOption::Logo,
+        ]))
+        .engine(Engine::new("pegasus1").options([EngineOption::Visual]))
+        .addon(twelvelabs::Addon::Thumbnail)
+        .send()
+        .await
+        .unwrap();
+    let task = tl
+        .tasks()
+        .create_from_youtube(&idx, "https://www.youtube.com/watch?v=73_1biulkYk")
+        .await
+        .unwrap();
+    fake.advance(Duration::from_secs(3600));
+    let video = tl.tasks().get(&task).await.unwrap().video_id.unwrap();
+    (idx, video)
+}
+
+#[tokio::test]
+async fn whole_numbers_are_integers_and_there_is_no_negative_zero() {
+    let fake = FakeServer::start().await.unwrap();
+    let tl = fake.client().unwrap();
+    let empty = index(&tl, "empty").await;
+    let (status, text) = {
+        let r = reqwest::Client::new()
+            .get(format!("{}/indexes/{empty}", fake.base_url()))
+            .header("x-api-key", fake.api_key())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    assert_eq!(status, 200);
+    assert!(text.contains("\"total_duration\":0"), "{text}");
+    assert!(!text.contains(":-0"), "negative zero in {text}");
+
+    let (idx, video) = with_video(&fake).await;
+    let (_, v) = raw(
+        &fake,
+        "GET",
+        &format!("/indexes/{idx}/videos/{video}"),
+        None,
+    )
+    .await;
+    for field in ["duration", "size", "fps", "width", "height"] {
+        assert!(
+            v["metadata"][field].is_u64(),
+            "{field}: {}",
+            v["metadata"][field]
+        );
+    }
+    let (_, list) = raw(&fake, "GET", &format!("/indexes/{idx}/videos"), None).await;
+    assert!(list["page_info"]["total_duration"].is_u64(), "{list}");
+    let (_, i) = raw(&fake, "GET", &format!("/indexes/{idx}"), None).await;
+    assert_eq!(i["total_duration"], serde_json::json!(159));
+    let (_, s) = raw(
+        &fake,
+        "POST",
+        "/search",
+        Some(serde_json::json!({"index_id": idx.as_str(), "query": "red mask", "search_options": ["visual"]})),
+    )
+    .await;
+    assert!(s["search_pool"]["total_duration"].is_u64(), "{s}");
+    assert!(
+        s["data"][0]["score"].is_u64(),
+        "a whole score is an integer: {s}"
+    );
+    assert!(
+        s["data"][0]["start"].is_f64() && s["data"][0]["end"].is_u64(),
+        "a fractional start stays a number, a whole end is an integer: {s}"
+    );
+}
+
+#[tokio::test]
+async fn timestamps_have_the_precision_the_seed_shows() {
+    let fake = FakeServer::start().await.unwrap();
+    let (idx, video) = with_video(&fake).await;
+    let millis = |s: &Value| {
+        let s = s.as_str().unwrap();
+        chrono::DateTime::parse_from_rfc3339(s).unwrap();
+        s.contains('.')
+    };
+    let (_, v) = raw(
+        &fake,
+        "GET",
+        &format!("/indexes/{idx}/videos/{video}"),
+        None,
+    )
+    .await;
+    for f in ["created_at", "updated_at", "indexed_at"] {
+        assert!(!millis(&v[f]), "video {f} in whole seconds: {}", v[f]);
+    }
+    let (_, i) = raw(&fake, "GET", &format!("/indexes/{idx}"), None).await;
+    assert!(millis(&i["created_at"]), "indexes keep milliseconds: {i}");
+    let (_, tasks) = raw(&fake, "GET", "/tasks", None).await;
+    assert!(millis(&tasks["data"][0]["estimated_time"]));
+}
+
+#[tokio::test]
+async fn empty_pages_carry_what_the_seed_shows() {
+    let fake = FakeServer::start().await.unwrap();
+    let (idx, video) = with_video(&fake).await;
+    let (_, s) = raw(
+        &fake,
+        "POST",
+        "/search",
+        Some(serde_json::json!({"index_id": idx.as_str(), "query": "submarine", "search_options": ["visual"]})),
+    )
+    .await;
+    assert_eq!(s["data"], serde_json::json!([]));
+    let expires = s["page_info"]["page_expired_at"].as_str().unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(expires).is_ok(), "{s}");
+    assert_eq!(s["page_info"]["limit_per_page"], 10);
+    assert_eq!(s["page_info"]["total_inner_matches"], 0);
+    let (_, c) = raw(
+        &fake,
+        "POST",
+        "/classify",
+        Some(serde_json::json!({"video_ids": [video], "options": ["visual"], "classes": [{"name": "N", "prompts": ["submarine"]}]})),
+    )
+    .await;
+    assert_eq!(
+        c["page_info"],
+        serde_json::json!({"limit_per_page": 0, "page_expired_at": "", "total_results": 0})
+    );
+}
+
+#[tokio::test]
+async fn a_video_has_hls_and_source_when_fetched_alone() {
+    let fake = FakeServer::start().await.unwrap();
+    let tl = fake.client().unwrap();
+    let (idx, video) = with_video(&fake).await;
+    let v = tl.videos(&idx).get(&video).await.unwrap();
+    assert_eq!(
+        v.hls
+            .as_ref()
+            .and_then(|h| h.status.as_ref())
+            .unwrap()
+            .as_str(),
+        "COMPLETE"
+    );
+    let source = v.source.unwrap();
+    assert_eq!(source.type_.as_deref(), Some("youtube"));
+    assert!(source.url.unwrap().contains("73_1biulkYk"));
+    let (_, list) = raw(&fake, "GET", &format!("/indexes/{idx}/videos"), None).await;
+    assert!(
+        list["data"][0].get("hls").is_none() && list["data"][0].get("source").is_none(),
+        "list items are as the seed shows them: {list}"
+    );
+    // Without a stream, no hls.
+    let task = tl
+        .tasks()
+        .create(&idx)
+        .video_url("https://x.example/plain.mp4")
+        .disable_video_stream(true)
+        .send()
+        .await
+        .unwrap();
+    fake.advance(Duration::from_secs(3600));
+    let t = tl.tasks().get(&task.id).await.unwrap();
+    assert!(t.hls.is_none());
+    let v = tl.videos(&idx).get(t.video_id.unwrap()).await.unwrap();
+    assert!(v.hls.is_none() && v.source.is_none());
+}
+
+#[tokio::test]
+async fn search_filters_are_honoured() {
+    let fake = FakeServer::builder()
+        .indexing_time(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let tl = fake.client().unwrap();
+    let (idx, video) = with_video(&fake).await;
+    let other = tl
+        .tasks()
+        .create(&idx)
+        .video_bytes(vec![1u8; 100], "short.mp4")
+        .send()
+        .await
+        .unwrap();
+    let other = tl.tasks().get(&other.id).await.unwrap().video_id.unwrap();
+    fake.attach(
+        &other,
+        VideoData {
+            visual: vec![Segment::new(0.0, 5.0, "a guy with a red mask")],
+            duration: 5.0,
+            ..VideoData::default()
+        },
+    )
+    .unwrap();
+    tl.videos(&idx)
+        .update(&other)
+        .metadata("category", "short")
+        .send()
+        .await
+        .unwrap();
+    let videos = |f: &str, v: Value| {
+        let tl = tl.clone();
+        let idx = idx.clone();
+        let f = f.to_owned();
+        async move {
+            let mut found: Vec<String> = tl
+                .search(&idx)
+                .query("red mask")
+                .options([SearchOption::Visual])
+                .filter(f, v)
+                .send()
+                .await
+                .unwrap()
+                .clips()
+                .map(|c| c.video_id.clone())
+                .collect();
+            found.dedup();
+            found
+        }
+    };
+    assert_eq!(
+        videos("id", serde_json::json!([video])).await,
+        vec![video.clone()]
+    );
+    assert!(
+        videos("id", serde_json::json!(["000000000000000000000000"]))
+            .await
+            .is_empty(),
+        "a filter on a missing id finds nothing"
+    );
+    assert_eq!(
+        videos("duration", serde_json::json!({"lte": 10})).await,
+        vec![other.to_string()]
+    );
+    assert_eq!(
+        videos("category", serde_json::json!("short")).await,
+        vec![other.to_string()]
+    );
+    // Through /search-v2 the filter is a plain text field.
+    let hits = tl
+        .search(&idx)
+        .image(twelvelabs::upload::Media::url("https://x.example/i.png"))
+        .options([SearchOption::Visual])
+        .filter("id", serde_json::json!([other.to_string()]))
+        .send()
+        .await
+        .unwrap();
+    assert!(hits.clips().all(|c| c.video_id == other.as_str()) && hits.clips().count() == 1);
+    let (status, e) = raw(
+        &fake,
+        "POST",
+        "/search",
+        Some(serde_json::json!({"index_id": idx.as_str(), "query": "x", "search_options": ["visual"], "filter": {"duration": {"gt": 1}}})),
+    )
+    .await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (400, Some("search_filter_invalid"))
+    );
+}
+
+#[tokio::test]
+async fn engines_options_and_enums_are_checked_with_the_documented_codes() {
+    let fake = FakeServer::start().await.unwrap();
+    let (idx, video) = with_video(&fake).await;
+    let create = |engines: Value, addons: Value| serde_json::json!({"index_name": format!("n{}", fastrand::u32(..)), "engines": engines, "addons": addons});
+    for (engines, addons, what) in [
+        (
+            serde_json::json!([{"engine_name": "marengo9", "engine_options": ["visual"]}]),
+            Value::Null,
+            "marengo9",
+        ),
+        (
+            serde_json::json!([{"engine_name": "pegasus1", "engine_options": ["text_in_video"]}]),
+            Value::Null,
+            "text_in_video",
+        ),
+        (
+            serde_json::json!([{"engine_name": "marengo2.6", "engine_options": ["visual", "visual"]}]),
+            Value::Null,
+            "twice",
+        ),
+        (
+            serde_json::json!([{"engine_name": "marengo2.6", "engine_options": ["visual"]}, {"engine_name": "marengo2.6", "engine_options": ["logo"]}]),
+            Value::Null,
+            "more than one marengo",
+        ),
+        (
+            serde_json::json!([{"engine_name": "pegasus1.1", "engine_options": ["visual"]}]),
+            serde_json::json!(["thumbnail"]),
+            "needs a Marengo",
+        ),
+    ] {
+        let (status, e) = raw(&fake, "POST", "/indexes", Some(create(engines, addons))).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (400, Some("parameter_invalid")),
+            "{e}"
+        );
+        assert!(e["message"].as_str().unwrap().contains(what), "{e}");
+    }
+    // The engines of GET /engines are the ones an index takes.
+    let (_, engines) = raw(&fake, "GET", "/engines", None).await;
+    for e in engines["data"].as_array().unwrap() {
+        let (status, body) = raw(
+            &fake,
+            "POST",
+            "/indexes",
+            Some(create(
+                serde_json::json!([{"engine_name": e["_id"], "engine_options": ["visual"]}]),
+                Value::Null,
+            )),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    for (path, body) in [
+        (
+            "/search",
+            serde_json::json!({"index_id": idx.as_str(), "query": "x", "search_options": ["visual"], "threshold": "extreme"}),
+        ),
+        (
+            "/search",
+            serde_json::json!({"index_id": idx.as_str(), "query": "x", "search_options": ["visual"], "group_by": "scene"}),
+        ),
+        (
+            "/classify",
+            serde_json::json!({"video_ids": [video], "options": ["logo"], "classes": [{"name": "A", "prompts": ["a"]}]}),
+        ),
+        (
+            "/summarize",
+            serde_json::json!({"video_id": video, "type": "poem"}),
+        ),
+        (
+            "/gist",
+            serde_json::json!({"video_id": video, "types": ["poem"]}),
+        ),
+        (
+            "/generate",
+            serde_json::json!({"video_id": video, "prompt": "x", "stream": "yes"}),
+        ),
+    ] {
+        let (status, e) = raw(&fake, "POST", path, Some(body)).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (400, Some("parameter_invalid")),
+            "{path}: {e}"
+        );
+    }
+    let (status, e) = raw(
+        &fake,
+        "PUT",
+        &format!("/indexes/{idx}"),
+        Some(serde_json::json!({"index_name": "x", "addons": []})),
+    )
+    .await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (400, Some("index_option_cannot_be_changed"))
+    );
+}
+
+#[tokio::test]
+async fn embedding_tasks_honour_scopes_clip_length_and_range() {
+    let fake = FakeServer::start().await.unwrap();
+    let tl = fake.client().unwrap();
+    let task = tl
+        .embed()
+        .create_task(Media::url("https://x.example/v.mp4"))
+        .clip_length(4)
+        .range(10.0, 30.0)
+        .scopes([
+            twelvelabs::raw::types::EmbeddingScope::Clip,
+            twelvelabs::raw::types::EmbeddingScope::Video,
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = tl.embed().task_status(&task).await.unwrap();
+    assert_eq!(status.status.unwrap().as_str(), "processing");
+    fake.advance(Duration::from_secs(3600));
+    let done = tl.embed().get_task(&task).await.unwrap();
+    let e = done.video_embedding.unwrap();
+    let spans: Vec<(f64, f64, String)> = e
+        .segments
+        .iter()
+        .map(|s| {
+            (
+                s.start_offset_sec.unwrap(),
+                s.end_offset_sec.unwrap(),
+                s.embedding_scope.as_ref().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            (10.0, 14.0, "clip".into()),
+            (14.0, 18.0, "clip".into()),
+            (18.0, 22.0, "clip".into()),
+            (22.0, 26.0, "clip".into()),
+            (26.0, 30.0, "clip".into()),
+            (10.0, 30.0, "video".into()),
+        ]
+    );
+    let m = e.metadata.unwrap();
+    assert_eq!(m.video_clip_length, Some(4.0));
+    assert_eq!(m.video_embedding_scope.len(), 2);
+    // Only clips unless asked.
+    let plain = tl
+        .embed()
+        .create_task(Media::bytes(vec![1u8; 64], "v.mp4"))
+        .send()
+        .await
+        .unwrap();
+    fake.advance(Duration::from_secs(3600));
+    let done = tl.embed().get_task(&plain).await.unwrap();
+    let segments = done.video_embedding.unwrap().segments;
+    assert!(
+        segments
+            .iter()
+            .all(|s| s.embedding_scope.as_ref().unwrap().to_string() == "clip")
+    );
+    assert_eq!(segments.len(), 27, "159 s in 6 s clips");
+}
+
+#[tokio::test]
+async fn bodies_of_the_wrong_kind_get_accurate_messages() {
+    let fake = FakeServer::start().await.unwrap();
+    let http = reqwest::Client::new();
+    let send = |path: &str, content_type: &str, body: &'static str| {
+        http.post(format!("{}{path}", fake.base_url()))
+            .header("x-api-key", fake.api_key())
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let msg = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        (status, v["message"].as_str().unwrap_or_default().to_owned())
+    };
+    let (status, m) = msg(send(
+        "/indexes",
+        "application/x-www-form-urlencoded",
+        "index_name=a",
+    )
+    .await
+    .unwrap())
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        m.contains("JSON") && m.contains("application/x-www-form-urlencoded"),
+        "{m}"
+    );
+    let (_, m) = msg(send("/indexes", "application/json", "{\"index_name\": ")
+        .await
+        .unwrap())
+    .await;
+    assert!(m.contains("not valid JSON"), "{m}");
+    let (_, m) = msg(send("/embed", "application/json", "{\"text\": \"a\"}")
+        .await
+        .unwrap())
+    .await;
+    assert!(m.contains("multipart/form-data"), "{m}");
+    // A url-encoded embedding (as the Python SDK 0.2.10 sent it) is accepted.
+    let r = send(
+        "/embed",
+        "application/x-www-form-urlencoded",
+        "engine_name=Marengo-retrieval-2.6&text=hello",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn highlights_are_on_whole_seconds_and_chronological() {
+    let fake = FakeServer::start().await.unwrap();
+    let tl = fake.client().unwrap();
+    let (_, video) = with_video(&fake).await;
+    let (_, h) = raw(
+        &fake,
+        "POST",
+        "/summarize",
+        Some(serde_json::json!({"video_id": video, "type": "highlight"})),
+    )
+    .await;
+    let items = h["highlights"].as_array().unwrap();
+    assert!(!items.is_empty());
+    let mut last = 0;
+    for i in items {
+        let (start, end) = (i["start"].as_u64().unwrap(), i["end"].as_u64().unwrap());
+        assert!(start < end && start >= last, "{i}");
+        last = start;
+    }
+    // The fraction of the underlying segment (40.0-44.5) is widened, not cut.
+    assert!(
+        items.iter().any(|i| i["start"] == 40 && i["end"] == 45),
+        "{h}"
+    );
+    let typed = tl.generate().highlights(&video).send().await.unwrap();
+    assert_eq!(typed.len(), items.len());
+}
+
+#[tokio::test]
+async fn page_tokens_are_reusable_until_they_expire_and_lead_both_ways() {
+    let fake = FakeServer::start().await.unwrap();
+    let (idx, _) = with_video(&fake).await;
+    let (_, first) = raw(
+        &fake,
+        "POST",
+        "/search",
+        Some(serde_json::json!({"index_id": idx.as_str(), "query": "red mask", "search_options": ["visual", "conversation"], "page_limit": 1})),
+    )
+    .await;
+    let next = first["page_info"]["next_page_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s1, a) = raw(&fake, "GET", &format!("/search/{next}"), None).await;
+    let (s2, b) = raw(&fake, "GET", &format!("/search-v2/{next}"), None).await;
+    assert_eq!((s1, s2), (200, 200));
+    assert_eq!(a["data"], b["data"], "the same page at both paths, twice");
+    let prev = a["page_info"]["prev_page_token"].as_str().unwrap();
+    let (_, back) = raw(&fake, "GET", &format!("/search/{prev}"), None).await;
+    assert_eq!(
+        back["data"], first["data"],
+        "prev leads back to the first page"
+    );
+    // Combined-search tokens at both documented paths; a search token is not a classify token.
+    let (_, c) = raw(
+        &fake,
+        "POST",
+        "/search/combined",
+        Some(serde_json::json!({"index_id": idx.as_str(), "search_options": ["visual"], "page_limit": 1,
+                                "query": {"$or": [{"text": "red mask"}, {"text": "jewelry"}]}})),
+    )
+    .await;
+    let token = c["page_info"]["next_page_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [
+        format!("/search/combined/{token}"),
+        format!("/combined-search/{token}"),
+    ] {
+        let (status, page) = raw(&fake, "GET", &path, None).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        assert_eq!(page["data"].as_array().unwrap().len(), 1);
+    }
+    let (status, _) = raw(&fake, "GET", &format!("/classify/{token}"), None).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn list_filters_take_both_list_encodings_and_dates_mean_at_or_after() {
+    let fake = FakeServer::start().await.unwrap();
+    let tl = fake.client().unwrap();
+    index(&tl, "everything").await;
+    tl.indexes()
+        .create("visual only")
+        .engine(Engine::new("marengo2.6").options([EngineOption::Visual]))
+        .send()
+        .await
+        .unwrap();
+    let names = |q: &'static str| {
+        let fake = &fake;
+        async move {
+            let (_, v) = raw(fake, "GET", &format!("/indexes?{q}"), None).await;
+            let mut n: Vec<String> = v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["index_name"].as_str().unwrap().to_owned())
+                .collect();
+            n.sort();
+            n
+        }
+    };
+    assert_eq!(
+        names("engine_options=visual,logo").await,
+        vec!["everything"]
+    );
+    assert_eq!(
+        names("engine_options=visual&engine_options=logo").await,
+        vec!["everything"]
+    );
+    assert_eq!(names("engine_family=pegasus").await, vec!["everything"]);
+    assert_eq!(
+        names("created_at=2000-01-01T00:00:00Z").await,
+        vec!["everything", "visual only"]
+    );
+    assert!(names("created_at=2999-01-01T00:00:00Z").await.is_empty());
+    let (status, _) = raw(&fake, "GET", "/indexes?engine_family=gemini", None).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn the_fake_binds_where_told_and_serves_until_shutdown() {
+    use std::net::SocketAddr;
+    let first = FakeServer::start().await.unwrap();
+    let addr: SocketAddr = first
+        .base_url()
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1.2")
+        .parse()
+        .unwrap();
+    // A taken port is a configuration error naming the address.
+    let e = FakeServer::builder().bind(addr).start().await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Config(m) if m.contains(&addr.to_string())),
+        "{e:?}"
+    );
+    let e = FakeServer::builder()
+        .port(addr.port())
+        .start()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Config(_)));
+    drop(first);
+
+    let fake = FakeServer::builder()
+        .bind("0.0.0.0:0".parse().unwrap())
+        .api_key("tlk_standalone")
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        fake.base_url().starts_with("http://127.0.0.1:"),
+        "{}",
+        fake.base_url()
+    );
+    let lines = fake.env_lines();
+    let root = fake.base_url().trim_end_matches("/v1.2").to_owned();
+    assert_eq!(
+        lines,
+        format!("TWELVELABS_BASE_URL={root}\nTWELVE_LABS_API_KEY=tlk_standalone\n")
+    );
+    let url = format!("{}/engines", fake.base_url());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(fake.serve_until(async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let ok = http
+        .get(&url)
+        .header("x-api-key", "tlk_standalone")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+    assert!(
+        http.get(&url)
+            .header("x-api-key", "tlk_standalone")
+            .send()
+            .await
+            .is_err(),
+        "nothing listens after the shutdown"
+    );
+}
+
+#[tokio::test]
+async fn control_routes_drive_the_fake_from_outside() {
+    let fake = FakeServer::builder()
+        .indexing_time(Duration::from_secs(100))
+        .start()
+        .await
+        .unwrap();
+    let tl = fake.client().unwrap();
+    let idx = index(&tl, "control").await;
+    let task = tl
+        .tasks()
+        .create_from_youtube(&idx, "https://youtu.be/73_1biulkYk")
+        .await
+        .unwrap();
+    let root = fake.base_url().trim_end_matches("/v1.2").to_owned();
+    let http = reqwest::Client::new();
+    let control = |method: reqwest::Method, path: &str, body: Value| {
+        http.request(method, format!("{root}/_fake/{path}"))
+            .header("x-api-key", fake.api_key())
+            .json(&body)
+            .send()
+    };
+    let before = fake.request_count();
+    let r = control(
+        reqwest::Method::POST,
+        "advance",
+        serde_json::json!({"seconds": 200}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        fake.request_count(),
+        before,
+        "control requests are not API requests"
+    );
+    let video = tl.tasks().get(&task).await.unwrap().video_id.unwrap();
+    let r = control(
+        reqwest::Method::PUT,
+        &format!("videos/{video}/data"),
+        serde_json::json!({"visual": [{"start": 0, "end": 10, "text": "a chef cooking pasta"}]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let hits = tl
+        .search(&idx)
+        .query("cooking pasta")
+        .options([SearchOption::Visual])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hits.clips().count(), 1);
+    let r = control(
+        reqwest::Method::POST,
+        "faults",
+        serde_json::json!({"status": 429, "times": 1, "path": "/engines", "retry_after": 0}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let plain = reqwest::Client::new()
+        .get(format!("{}/engines", fake.base_url()))
+        .header("x-api-key", fake.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status().as_u16(), 429);
+    assert_eq!(plain.headers()["retry-after"], "0");
+    let body: Value = plain.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_requests");
+    // The key guards the control routes too; bad bodies are 400s.
+    let r = http
+        .post(format!("{root}/_fake/advance"))
+        .json(&serde_json::json!({"seconds": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = control(
+        reqwest::Method::POST,
+        "advance",
+        serde_json::json!({"seconds": -1}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = control(
+        reqwest::Method::PUT,
+        &format!("videos/{video}/data"),
+        serde_json::json!({"visual": [{"start": 5, "end": 1, "text": "backwards"}]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+}

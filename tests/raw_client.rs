@@ -223,7 +223,7 @@ async fn tasks_external_provider_get_list_status_delete() {
             when.method(GET)
                 .path("/v1.2/tasks")
                 .query_param("index_id", "666599d4e6fb7df29de0f89c")
-                .query_param("duration[gte]", "10.0") // `number` parameters are f64
+                .query_param("duration", "159.0") // `number` parameters are f64
                 .query_param("page_limit", "50");
             then.status(200).json_body(json!({"data": [], "page_info": {"limit_per_page": 50, "page": 1, "total_page": 0, "total_results": 0}}));
         })
@@ -259,7 +259,7 @@ async fn tasks_external_provider_get_list_status_delete() {
     let page = tl
         .list_tasks()
         .index_id("666599d4e6fb7df29de0f89c")
-        .duration_gte(10.0)
+        .duration(159.0)
         .page_limit(50u64)
         .send()
         .await

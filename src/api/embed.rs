@@ -4,10 +4,12 @@
 //! # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
 //! use twelvelabs::upload::Media;
 //! let e = tl.embed().text("a guy with a red mask").send().await?;
-//! let vector = &e.text_embedding.unwrap().segments[0].float;
+//! let vector = e.text_embedding.unwrap().segments[0].vector().to_vec();
+//! // Several modalities in one request:
+//! let both = tl.embed().text("a red mask").image(Media::url("https://example.com/mask.png")).send().await?;
 //! let task = tl.embed().tasks().create(Media::path("clip.mp4")).clip_length(6).send().await?;
 //! let done = tl.embed().tasks().wait(&task).await?;
-//! # let _ = (vector, done); Ok(()) }
+//! # let _ = (vector, both, done); Ok(()) }
 //! ```
 
 use std::sync::Arc;
@@ -22,7 +24,7 @@ use crate::pagination::Page;
 use crate::raw::operations;
 use crate::raw::types::{
     EmbedResponse, EmbedTask, EmbedTaskStatus, EmbedTaskStatusResponse, EmbeddingScope,
-    TextTruncate,
+    EmbeddingSegment, TextTruncate,
 };
 use crate::upload::{Media, MultipartForm, Progress};
 use crate::wait::Wait;
@@ -43,27 +45,30 @@ impl Embed {
         Self { client }
     }
 
-    fn create(&self, input: Input) -> CreateEmbedding {
+    fn create(&self) -> CreateEmbedding {
         CreateEmbedding {
             client: self.client.clone(),
             engine: DEFAULT_ENGINE.into(),
-            input,
+            text: None,
+            image: None,
+            audio: None,
             text_truncate: None,
             audio_start_offset: None,
         }
     }
 
-    /// Embeds a text (at most 77 tokens).
+    /// Embeds a text (at most 77 tokens). Add an image or audio to the same request with
+    /// [`CreateEmbedding::image`] / [`CreateEmbedding::audio`].
     pub fn text(&self, text: impl Into<String>) -> CreateEmbedding {
-        self.create(Input::Text(text.into()))
+        self.create().text(text)
     }
     /// Embeds an image (file, bytes or URL).
     pub fn image(&self, image: Media) -> CreateEmbedding {
-        self.create(Input::Image(image))
+        self.create().image(image)
     }
     /// Embeds an audio clip (file, bytes or URL).
     pub fn audio(&self, audio: Media) -> CreateEmbedding {
-        self.create(Input::Audio(audio))
+        self.create().audio(audio)
     }
 
     /// Video embedding tasks: create, list, get, wait (as [`Client::tasks`] is for indexing).
@@ -139,25 +144,36 @@ impl EmbedTasks {
     }
 }
 
-#[derive(Clone, Debug)]
-enum Input {
-    Text(String),
-    Image(Media),
-    Audio(Media),
-}
-
-/// An embedding request. From [`Embed::text`], [`Embed::image`], [`Embed::audio`].
+/// An embedding request: a text, an image and an audio clip, any of them, in one call; each comes
+/// back in its own field of the answer. From [`Embed::text`], [`Embed::image`], [`Embed::audio`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send()"]
 pub struct CreateEmbedding {
     client: Client,
     engine: String,
-    input: Input,
+    text: Option<String>,
+    image: Option<Media>,
+    audio: Option<Media>,
     text_truncate: Option<TextTruncate>,
     audio_start_offset: Option<f64>,
 }
 
 impl CreateEmbedding {
+    /// Also (or instead) embeds this text, at most 77 tokens.
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Also (or instead) embeds this image (file, bytes or URL).
+    pub fn image(mut self, image: Media) -> Self {
+        self.image = Some(image);
+        self
+    }
+    /// Also (or instead) embeds this audio clip (file, bytes or URL).
+    pub fn audio(mut self, audio: Media) -> Self {
+        self.audio = Some(audio);
+        self
+    }
     /// Another engine than `Marengo-retrieval-2.6`.
     pub fn engine(mut self, name: impl Into<String>) -> Self {
         self.engine = name.into();
@@ -178,30 +194,34 @@ impl CreateEmbedding {
         if self.engine.trim().is_empty() {
             return Err(Error::invalid("engine_name", "must not be empty"));
         }
+        if let Some(t) = &self.text
+            && t.trim().is_empty()
+        {
+            return Err(Error::invalid("text", "must not be empty"));
+        }
+        if let Some(o) = self.audio_start_offset
+            && !(o.is_finite() && o >= 0.0)
+        {
+            return Err(Error::invalid(
+                "audio_start_offset_sec",
+                "must be a non-negative number",
+            ));
+        }
         let mut form = MultipartForm::default();
         form.text("engine_name", self.engine);
-        match self.input {
-            Input::Text(t) => {
-                if t.trim().is_empty() {
-                    return Err(Error::invalid("text", "must not be empty"));
-                }
-                form.text("text", t);
-                if let Some(tt) = self.text_truncate {
-                    form.text("text_truncate", tt.to_string());
-                }
+        if let Some(t) = self.text {
+            form.text("text", t);
+            if let Some(tt) = self.text_truncate {
+                form.text("text_truncate", tt.to_string());
             }
-            Input::Image(m) => form.media("image_url", "image_file", m).await?,
-            Input::Audio(m) => {
-                form.media("audio_url", "audio_file", m).await?;
-                if let Some(o) = self.audio_start_offset {
-                    if !(o.is_finite() && o >= 0.0) {
-                        return Err(Error::invalid(
-                            "audio_start_offset_sec",
-                            "must be a non-negative number",
-                        ));
-                    }
-                    form.text("audio_start_offset_sec", o.to_string());
-                }
+        }
+        if let Some(m) = self.image {
+            form.media("image_url", "image_file", m).await?;
+        }
+        if let Some(m) = self.audio {
+            form.media("audio_url", "audio_file", m).await?;
+            if let Some(o) = self.audio_start_offset {
+                form.text("audio_start_offset_sec", o.to_string());
             }
         }
         self.client
@@ -360,5 +380,15 @@ impl ListEmbedTasks {
             b = b.status(s);
         }
         fetch_page(&self.common, b, page).await
+    }
+}
+
+impl EmbeddingSegment {
+    /// The vector of this segment: `float`, or `embedding.float` in the older shape of the answer.
+    pub fn vector(&self) -> &[f64] {
+        match &self.embedding {
+            Some(nested) if self.float.is_empty() => &nested.float,
+            _ => &self.float,
+        }
     }
 }

@@ -17,8 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{
-    Filter, ListCommon, apply_filter, build, check_filter, fetch_dated_page, filter_setter,
-    page_number_list, raw_list,
+    Filter, ListCommon, build, fetch_dated_page, filter_setter, page_number_list, raw_list,
 };
 use crate::Client;
 use crate::error::{Error, Result};
@@ -363,6 +362,11 @@ impl ImportVideos {
     }
 }
 
+fn is_range<T>(f: &Option<Filter<T>>) -> bool {
+    f.as_ref()
+        .is_some_and(|f| f.gte.is_some() || f.lte.is_some())
+}
+
 /// Lists tasks. From [`Tasks::list`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send(), .pages() or .items()"]
@@ -389,17 +393,40 @@ impl ListTasks {
         self.filename = Some(name.into());
         self
     }
-    filter_setter!(duration, f64, "Filter on the video duration in seconds.");
-    filter_setter!(width, i64, "Filter on the width.");
-    filter_setter!(height, i64, "Filter on the height.");
+    filter_setter!(
+        duration,
+        f64,
+        "Only tasks of videos of exactly this duration in seconds (tasks take no range here)."
+    );
+    filter_setter!(
+        width,
+        i64,
+        "Only tasks of videos exactly this wide (tasks take no range here)."
+    );
+    filter_setter!(
+        height,
+        i64,
+        "Only tasks of videos exactly this high (tasks take no range here)."
+    );
 
     fn check_own(&self) -> Result<()> {
         if let Some(i) = &self.index {
             i.checked("index_id")?;
         }
-        check_filter("duration", &self.duration)?;
-        check_filter("width", &self.width)?;
-        check_filter("height", &self.height)
+        // No source documents a range on these fields for tasks (only for videos).
+        for (n, ranged) in [
+            ("duration", is_range(&self.duration)),
+            ("width", is_range(&self.width)),
+            ("height", is_range(&self.height)),
+        ] {
+            if ranged {
+                return Err(Error::invalid(
+                    n,
+                    "tasks can be filtered on an exact value only; list videos to filter on a range",
+                ));
+            }
+        }
+        Ok(())
     }
 
     async fn fetch(self, page: u64) -> Result<Page<Task>> {
@@ -411,18 +438,15 @@ impl ListTasks {
         if let Some(f) = &self.filename {
             b = b.filename(f.clone());
         }
-        let same = |v: &i64| *v;
-        let same_f = |v: &f64| *v;
-        apply_filter!(
-            b,
-            self.duration,
-            duration,
-            duration_gte,
-            duration_lte,
-            same_f
-        );
-        apply_filter!(b, self.width, width, width_gte, width_lte, same);
-        apply_filter!(b, self.height, height, height_gte, height_lte, same);
+        if let Some(v) = self.duration.as_ref().and_then(|f| f.eq) {
+            b = b.duration(v);
+        }
+        if let Some(v) = self.width.as_ref().and_then(|f| f.eq) {
+            b = b.width(v);
+        }
+        if let Some(v) = self.height.as_ref().and_then(|f| f.eq) {
+            b = b.height(v);
+        }
         fetch_dated_page(&self.common, b, page).await
     }
 }

@@ -307,14 +307,15 @@ impl FakeServer {
         self.state().faults.push(fault);
     }
 
-    /// Replaces the data a video's search, classification and generation work from.
+    /// Replaces the data a video's search, classification and generation work from (and its
+    /// `metadata.duration`).
     pub fn attach(&self, video: impl AsRef<str>, data: VideoData) -> Result<()> {
         let mut st = self.state();
         let v = st
             .videos
             .get_mut(video.as_ref())
             .ok_or_else(|| Error::invalid("video_id", "no such video in the fake"))?;
-        v.data = data;
+        v.set_data(data);
         Ok(())
     }
 
@@ -430,6 +431,16 @@ pub(crate) struct FakeVideo {
     data: VideoData,
 }
 
+impl FakeVideo {
+    /// New data; the video's `metadata.duration` follows it.
+    fn set_data(&mut self, data: VideoData) {
+        if let Some(m) = self.json.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.insert("duration".into(), serde_json::json!(data.duration));
+        }
+        self.data = data;
+    }
+}
+
 /// A video embedding task and what it was asked for.
 pub(crate) struct FakeEmbedTask {
     json: Value,
@@ -442,13 +453,13 @@ pub(crate) struct FakeEmbedTask {
     metadata: serde_json::Map<String, Value>,
 }
 
-/// Remaining pages behind a token.
+/// The results behind a page token: all of them, and where this token's page starts.
 pub(crate) struct TokenPages {
-    items: Vec<Value>,
+    items: Arc<Vec<Value>>,
+    offset: usize,
     limit: usize,
-    extra: Value,
+    extra: Arc<Value>,
     expires: DateTime<Utc>,
-    prev: Option<String>,
     /// `search` or `classify`: a token is only valid on its own kind of page path.
     kind: &'static str,
 }

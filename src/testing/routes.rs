@@ -548,7 +548,7 @@ fn control_route(state: &Shared, m: &Method, path: &str, body: &[u8]) -> Res<Val
                 .videos
                 .get_mut(*id)
                 .ok_or_else(|| not_found(id, "video"))?;
-            v.data = data;
+            v.set_data(data);
             Ok(json!({"video_id": id}))
         }
         (Method::POST, ["faults"]) => {
@@ -2024,7 +2024,7 @@ impl State {
         Ok(self.first_page(data, limit, json!({}), "classify"))
     }
 
-    /// The first page of a token-paginated result; the rest waits behind a token.
+    /// The first page of a token-paginated result; the other pages are behind tokens.
     fn first_page(
         &mut self,
         items: Vec<Value>,
@@ -2032,70 +2032,87 @@ impl State {
         extra: Value,
         kind: &'static str,
     ) -> Out {
-        let expires = self.now() + self.token_ttl;
-        self.page_from(items, limit, extra, expires, None, kind)
+        let now = self.now();
+        // Long-expired tokens are forgotten (recently expired ones still say so).
+        self.pages
+            .retain(|_, p| p.expires + chrono::Duration::days(1) >= now);
+        let pages = TokenPages {
+            items: Arc::new(items),
+            offset: 0,
+            limit,
+            extra: Arc::new(extra),
+            expires: now + self.token_ttl,
+            kind,
+        };
+        self.page_at(&pages)
     }
 
-    fn page_from(
-        &mut self,
-        mut items: Vec<Value>,
-        limit: usize,
-        extra: Value,
-        expires: DateTime<Utc>,
-        prev: Option<String>,
-        kind: &'static str,
-    ) -> Out {
-        let total = items.len();
-        let rest = if items.len() > limit {
-            items.split_off(limit)
-        } else {
-            Vec::new()
-        };
-        let this = format!("tok-{}", self.id());
-        // The seed: an empty classification page has `limit_per_page: 0` and an empty
-        // `page_expired_at`; an empty search page has both as usual.
-        let empty_classify = kind == "classify" && total == 0 && prev.is_none();
-        let mut info = if empty_classify {
+    /// A token for the page of `pages` at `offset`.
+    fn token_for(&mut self, pages: &TokenPages, offset: usize) -> String {
+        let token = format!("tok-{}", self.id());
+        self.pages.insert(
+            token.clone(),
+            TokenPages {
+                items: pages.items.clone(),
+                offset,
+                limit: pages.limit,
+                extra: pages.extra.clone(),
+                expires: pages.expires,
+                kind: pages.kind,
+            },
+        );
+        token
+    }
+
+    fn page_at(&mut self, pages: &TokenPages) -> Out {
+        let total = pages.items.len();
+        let data: Vec<Value> = pages
+            .items
+            .iter()
+            .skip(pages.offset)
+            .take(pages.limit)
+            .cloned()
+            .collect();
+        // The seed: an empty classification has `limit_per_page: 0` and an empty
+        // `page_expired_at`; an empty search has both as usual.
+        let mut info = if pages.kind == "classify" && total == 0 {
             json!({"limit_per_page": 0, "total_results": 0, "page_expired_at": ""})
         } else {
-            json!({"limit_per_page": limit, "total_results": total, "page_expired_at": ts_secs(expires)})
+            json!({"limit_per_page": pages.limit, "total_results": total, "page_expired_at": ts_secs(pages.expires)})
         };
-        if let Some(p) = &prev {
-            info["prev_page_token"] = json!(p);
+        if pages.offset > 0 {
+            let prev = pages.offset.saturating_sub(pages.limit);
+            info["prev_page_token"] = json!(self.token_for(pages, prev));
         }
-        if let Some(n) = extra.get("total_inner_matches") {
+        let next = pages.offset.saturating_add(pages.limit);
+        if next < total {
+            info["next_page_token"] = json!(self.token_for(pages, next));
+        }
+        if let Some(n) = pages.extra.get("total_inner_matches") {
             info["total_inner_matches"] = n.clone();
         }
-        if !rest.is_empty() {
-            info["next_page_token"] = json!(this);
-            self.pages.insert(
-                this.clone(),
-                TokenPages {
-                    items: rest,
-                    limit,
-                    extra: extra.clone(),
-                    expires,
-                    prev: Some(this),
-                    kind,
-                },
-            );
-        }
-        let mut out = json!({"data": items, "page_info": info});
-        if let Some(pool) = extra.get("search_pool") {
+        let mut out = json!({"data": data, "page_info": info});
+        if let Some(pool) = pages.extra.get("search_pool") {
             out["search_pool"] = pool.clone();
         }
         Out::Json(200, out)
     }
 
+    /// The page behind a token. Tokens stay valid until they expire, on the page paths of their
+    /// own kind of result.
     fn next_page(&mut self, token: &str, kind: &'static str) -> R {
-        match self.pages.get(token) {
-            Some(p) if p.kind == kind => {}
+        let pages = match self.pages.get(token) {
+            Some(p) if p.kind == kind => TokenPages {
+                items: p.items.clone(),
+                offset: p.offset,
+                limit: p.limit,
+                extra: p.extra.clone(),
+                expires: p.expires,
+                kind: p.kind,
+            },
             _ => return Err(not_found(token, "page token")),
-        }
-        let Some(p) = self.pages.remove(token) else {
-            return Err(not_found(token, "page token"));
         };
-        if self.now() > p.expires {
+        if self.now() > pages.expires {
             let code = if kind == "search" {
                 "search_page_token_expired"
             } else {
@@ -2103,7 +2120,7 @@ impl State {
             };
             return Err(err(400, code, "The page token has expired."));
         }
-        Ok(self.page_from(p.items, p.limit, p.extra, p.expires, p.prev, kind))
+        Ok(self.page_at(&pages))
     }
 
     fn create_embed_task(&mut self, form: &Form) -> R {
