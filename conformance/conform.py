@@ -29,6 +29,9 @@ from pathlib import Path
 
 import httpx
 
+# One client for every plain request (a new one per request costs a TLS context each).
+HTTP = httpx.Client(timeout=30)
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -64,7 +67,7 @@ def fake(binary: str):
         os.environ["TWELVELABS_BASE_URL"] = base
 
         def control(path: str, body: dict, method: str = "POST") -> dict:
-            r = httpx.request(method, f"{base}/_fake/{path}", json=body,
+            r = HTTP.request(method, f"{base}/_fake/{path}", json=body,
                               headers={"x-api-key": KEY})
             r.raise_for_status()
             return r.json()
@@ -82,9 +85,15 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--fake", required=True, help="the fake_server example binary")
     ap.add_argument("--spec", default=str(HERE.parent / "openapi.yaml"))
-    ap.add_argument("--notebook", default="/work/shared/seed/000_dbe9f3345acdb341.txt")
+    ap.add_argument("--notebook", default=str(HERE / "seed" / "tour-notebook.txt"))
     args = ap.parse_args()
 
+    # The checks themselves first: each must catch the faults it is for.
+    broken = specshapes.self_test(args.spec) + notebook.self_test()
+    for p in broken:
+        print(f"FAIL {p}")
+    if broken:
+        return 1
     checker = specshapes.Checker(args.spec)
     failed = False
 

@@ -348,3 +348,31 @@ class Replay:
                 self.control(f"videos/{video}/data", TRAILER, method="PUT")
                 video_data_set = True
         return self.result
+
+
+def self_test() -> list[str]:
+    """The comparison must catch what it is for; returns the problems with it."""
+    problems = []
+    cases = [
+        ("equal shapes", {"duration": 159, "at": "2024-06-09T12:04:14Z"}, {"duration": 42, "at": "2025-01-01T00:00:00Z"}, 0),
+        ("159 recorded, 159.0 sent", {"duration": 159}, {"duration": 159.0}, 1),
+        ("timestamp precision", {"at": "2024-06-09T12:04:14Z"}, {"at": "2024-06-09T12:04:14.123Z"}, 1),
+        ("timestamp recorded, empty sent", {"page_expired_at": "2024-06-09T12:09:42Z"}, {"page_expired_at": ""}, 1),
+        ("field missing", {"hls": {"status": "COMPLETE"}}, {}, 1),
+        ("field added", {}, {"extra": 1}, 1),
+        ("exact value differs", {"code": "resource_not_exists"}, {"code": "resource_not_exist"}, 1),
+        ("null vs value", {"expires_at": None}, {"expires_at": "2024-09-06T18:13:05.563Z"}, 1),
+        ("list items by shape", {"data": [{"a": 1}, {"a": 2}]}, {"data": [{"a": 3}]}, 0),
+    ]
+    for name, rec, act, want in cases:
+        r = Replay("", "", None, None)
+        r.compare(rec, act, "$", True)
+        if len(r.result.mismatches) != want:
+            problems.append(f"self-test '{name}': {len(r.result.mismatches)} mismatches, wanted {want}")
+    text = "{'data': [{'a': 1}, {'b': ['x', 'y"
+    try:
+        if ast.literal_eval(close_truncated(text)) != {"data": [{"a": 1}, {"b": ["x"]}]}:
+            problems.append(f"self-test truncated literal: {close_truncated(text)!r}")
+    except (ValueError, SyntaxError) as e:
+        problems.append(f"self-test truncated literal: {e}")
+    return problems

@@ -25,6 +25,9 @@ from typing import Any, Callable
 
 import httpx
 
+# One client for every plain request (a new one per request costs a TLS context each).
+HTTP = httpx.Client(timeout=30)
+
 import twelvelabs
 from twelvelabs import TwelveLabs, exceptions, models, resources
 from twelvelabs.resource import APIResource
@@ -72,7 +75,7 @@ class Run:
 
     # ------------------------------------------------------------------ plumbing
     def control(self, path: str, body: dict) -> dict:
-        r = httpx.request("POST" if path != "data" else "PUT", f"{self.base}/_fake/{path}",
+        r = HTTP.request("POST" if path != "data" else "PUT", f"{self.base}/_fake/{path}",
                           json=body, headers={"x-api-key": self.key})
         r.raise_for_status()
         return r.json()
@@ -81,7 +84,7 @@ class Run:
         self.control("advance", {"seconds": seconds})
 
     def raw(self, method: str, path: str, **kw) -> httpx.Response:
-        r = httpx.request(method, f"{self.base}/v1.2{path}", headers={"x-api-key": self.key}, **kw)
+        r = HTTP.request(method, f"{self.base}/v1.2{path}", headers={"x-api-key": self.key}, **kw)
         self.checker.check(method, f"/v1.2{path}", r.status_code, dict(r.headers), r.content,
                            "sdk-setup")
         return r

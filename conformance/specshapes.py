@@ -84,10 +84,21 @@ def convert(schema: Any, name: str | None = None) -> Any:
     return out
 
 
+_LOADED: dict[str, Any] = {}
+
+
+def load(spec_path: str) -> Any:
+    """openapi.yaml, parsed once (with libyaml when PyYAML has it)."""
+    if spec_path not in _LOADED:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        with open(spec_path, encoding="utf-8") as f:
+            _LOADED[spec_path] = yaml.load(f, Loader=loader)  # noqa: S506 - a safe loader
+    return _LOADED[spec_path]
+
+
 class Checker:
     def __init__(self, spec_path: str):
-        with open(spec_path, encoding="utf-8") as f:
-            self.spec = yaml.safe_load(f)
+        self.spec = load(spec_path)
         comps = self.spec["components"]
         self.definitions = {n: convert(s, n) for n, s in comps["schemas"].items()}
         self.ops: list[tuple[str, str, re.Pattern, int, dict]] = []
@@ -204,3 +215,43 @@ class Checker:
 
     def coverage(self) -> dict[str, set[str]]:
         return {op: set(self.validated.get(op, set())) for op in self.op_ids()}
+
+
+def self_test(spec_path: str) -> list[str]:
+    """The check must catch what it is for: each sample here is wrong in one way and must fail;
+    the control sample must pass. Returns the problems with the checker itself."""
+    c = Checker(spec_path)
+    rl = {"X-Ratelimit-Limit": "3000", "X-Ratelimit-Remaining": "2999", "X-Ratelimit-Used": "1",
+          "X-Ratelimit-Reset": "1700000000", "content-type": "application/json"}
+    good = (b'{"_id":"666599d4e6fb7df29de0f89c","index_name":"a","video_count":1,'
+            b'"total_duration":159,"created_at":"2024-06-09T12:04:14.069Z","expires_at":null}')
+    samples = [
+        ("control sample", "GET", "/v1.2/indexes/x", 200, {"content-type": "application/json"}, good, True),
+        ("integer sent as 1.0", "GET", "/v1.2/indexes/x", 200, {"content-type": "application/json"},
+         good.replace(b'"video_count":1', b'"video_count":1.0'), False),
+        ("undeclared field", "GET", "/v1.2/indexes/x", 200, {"content-type": "application/json"},
+         good.replace(b'"index_name"', b'"colour":"red","index_name"'), False),
+        ("string where a number goes", "GET", "/v1.2/indexes/x", 200, {"content-type": "application/json"},
+         good.replace(b'"total_duration":159', b'"total_duration":"159"'), False),
+        ("undeclared status", "GET", "/v1.2/indexes/x", 418, {"content-type": "application/json"},
+         b'{"code":"parameter_invalid","message":"x"}', False),
+        ("unknown path", "GET", "/v1.2/nowhere", 200, {"content-type": "application/json"}, b"{}", False),
+        ("closed enum", "GET", "/v1.2/tasks/x", 200, {"content-type": "application/json"},
+         b'{"_id":"a","status":"archived"}', False),
+        ("missing rate-limit header", "POST", "/v1.2/search", 200, {"content-type": "application/json"},
+         b'{"data":[]}', False),
+        ("rate-limit header not an integer", "POST", "/v1.2/search", 200,
+         dict(rl, **{"X-Ratelimit-Reset": "soon"}), b'{"data":[]}', False),
+        ("body where none is declared", "DELETE", "/v1.2/indexes/x", 200, {}, b'{"ok":true}', False),
+        ("bad NDJSON line", "POST", "/v1.2/generate", 200, dict(rl, **{"content-type": "application/x-ndjson"}),
+         b'{"event_type":"stream_start"}\n{"text":"no event type"}\n', False),
+        ("literal path wins over a template", "GET", "/v1.2/tasks/status", 200,
+         {"content-type": "application/json"}, b'{"index_id":"a","ready":1,"total_result":1}', True),
+    ]
+    problems = []
+    for name, method, path, status, headers, body, should_pass in samples:
+        passed = not c.check(method, path, status, headers, body, "self-test")
+        if passed != should_pass:
+            problems.append(f"self-test '{name}': {'passed' if passed else 'failed'}, "
+                            f"should have {'passed' if should_pass else 'failed'}")
+    return problems

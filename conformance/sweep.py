@@ -15,6 +15,9 @@ from typing import Callable
 
 import httpx
 
+# One client for every plain request (a new one per request costs a TLS context each).
+HTTP = httpx.Client(timeout=30)
+
 NOID = "000000000000000000000000"
 
 
@@ -25,7 +28,7 @@ def sweep(base: str, key: str, checker, control) -> tuple[dict[str, set[str]], l
     h = {"x-api-key": key}
 
     def send(method: str, path: str, key_ok: bool = True, **kw) -> httpx.Response:
-        r = httpx.request(method, api + path, headers=h if key_ok else {"x-api-key": "tlk_WRONG"},
+        r = HTTP.request(method, api + path, headers=h if key_ok else {"x-api-key": "tlk_WRONG"},
                           timeout=30, **kw)
         checker.check(method, "/v1.2" + path, r.status_code, dict(r.headers), r.content, "sweep")
         return r
@@ -164,7 +167,7 @@ def sweep(base: str, key: str, checker, control) -> tuple[dict[str, set[str]], l
                             (404, lambda: send("GET", "/search-v2/tok-unknown"))],
         "getCombinedSearchPage": [(200, lambda: send("GET", f"/search/combined/{combined_token()}")),
                                   (404, lambda: send("GET", "/search/combined/tok-unknown"))],
-        "getCombinedSearchPageDocsPath": [(200, lambda: send("GET", f"/combined-search/{combined_token()}")),
+        "getCombinedSearchPageDocs": [(200, lambda: send("GET", f"/combined-search/{combined_token()}")),
                                           (404, lambda: send("GET", "/combined-search/tok-unknown"))],
         "classifyVideos": [(200, lambda: send("POST", "/classify", json={"video_ids": [vid], "options": ["visual"],
                                                                          "classes": [{"name": "A", "prompts": ["red mask"]}]})),
