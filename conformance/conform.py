@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -154,6 +155,24 @@ def main() -> int:
         want, got = expected.get(op, set()), coverage.get(op, set())
         if not want or want - got:
             print(f"  FAIL {op}: statuses not validated: {sorted(want - got) or 'none expected'}")
+            failed = True
+    # The README quotes these counts: keep it true.
+    readme = " ".join((HERE.parent / "README.md").read_text(encoding="utf-8").split())
+    measured = {
+        "SDK calls": (len(run.outcomes), counts["ok"], counts["expected"], counts["sdk-bug"]),
+        "notebook answers": (res.compared,),
+        "shapes": (checker.checked, len(checker.op_ids())),
+    }
+    patterns = {
+        "SDK calls": r"\((\d+) calls: (\d+) succeed, (\d+) fail with the error the API documents, (\d+) hit known bugs",
+        "notebook answers": r"its (\d+) recorded answers match",
+        "shapes": r"\((\d+) responses, (\d+) operations\)",
+    }
+    for what, pattern in patterns.items():
+        m = re.search(pattern, readme)
+        said = tuple(int(g) for g in m.groups()) if m else None
+        if said != measured[what]:
+            print(f"  FAIL README ({what}): says {said}, measured {measured[what]}")
             failed = True
     print("\nconformance: " + ("FAILED" if failed else "ok"))
     return 1 if failed else 0

@@ -26,7 +26,11 @@ fn operations(spec: &Value) -> Vec<(String, String, Value)> {
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             if let Some(id) = op["operationId"].as_str() {
-                ops.push((id.to_owned(), format!("{} {path}", method.to_uppercase()), op.clone()));
+                ops.push((
+                    id.to_owned(),
+                    format!("{} {path}", method.to_uppercase()),
+                    op.clone(),
+                ));
             }
         }
     }
@@ -66,11 +70,16 @@ fn every_operation_records_its_sources_and_every_dispute_is_settled() {
     let ops = operations(&spec);
     let ids: BTreeSet<&str> = ops.iter().map(|(id, _, _)| id.as_str()).collect();
     let keys: BTreeSet<&str> = recorded.keys().map(String::as_str).collect();
-    assert_eq!(ids, keys, "x-sources.operations must list exactly the operations");
+    assert_eq!(
+        ids, keys,
+        "x-sources.operations must list exactly the operations"
+    );
 
     let mut disputed = Vec::new();
     for (id, entry) in recorded {
-        let sources = entry["sources"].as_array().unwrap_or_else(|| panic!("{id}: sources"));
+        let sources = entry["sources"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{id}: sources"));
         assert!(!sources.is_empty(), "{id}: no source");
         for s in sources {
             let s = s.as_str().unwrap();
@@ -81,26 +90,41 @@ fn every_operation_records_its_sources_and_every_dispute_is_settled() {
         };
         disputed.push(id.as_str());
         for d in disputes.as_array().unwrap() {
-            let point = d["point"].as_str().unwrap_or_else(|| panic!("{id}: a point"));
+            let point = d["point"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id}: a point"));
             let settled = d["settled"].as_str().unwrap_or_default();
             assert!(!settled.trim().is_empty(), "{id} / {point}: not settled");
             let by = d["sources"].as_object().unwrap();
             assert!(!by.is_empty(), "{id} / {point}: no sources");
             for s in by.keys() {
-                assert!(legend.contains(s.as_str()), "{id} / {point}: {s} not in the legend");
+                assert!(
+                    legend.contains(s.as_str()),
+                    "{id} / {point}: {s} not in the legend"
+                );
             }
         }
     }
     assert_eq!(disputed, DISPUTED);
-    assert_eq!(ops.len() - disputed.len(), 29, "operations agreeing with every source");
+    assert_eq!(
+        ops.len() - disputed.len(),
+        29,
+        "operations agreeing with every source"
+    );
 }
 
 #[test]
 fn source_keys_stay_out_of_the_descriptions_of_the_settled_points() {
     let spec = spec();
     for (id, _, op) in operations(&spec) {
-        if !["createEmbedding", "searchV2", "getCombinedSearchPage", "getCombinedSearchPageDocs", "listTasks"]
-            .contains(&id.as_str())
+        if ![
+            "createEmbedding",
+            "searchV2",
+            "getCombinedSearchPage",
+            "getCombinedSearchPageDocs",
+            "listTasks",
+        ]
+        .contains(&id.as_str())
         {
             continue;
         }
@@ -128,7 +152,8 @@ fn each_settlement_holds_in_the_spec() {
         assert!(paths[p]["get"].is_object(), "{p}");
     }
     // The search-v2 filter is a plain text field, not an application/json part.
-    let enc = &paths["/search-v2"]["post"]["requestBody"]["content"]["multipart/form-data"]["encoding"];
+    let enc =
+        &paths["/search-v2"]["post"]["requestBody"]["content"]["multipart/form-data"]["encoding"];
     assert!(enc.get("filter").is_none(), "{enc}");
     // No range on the task filters no source documents.
     let names: Vec<&str> = paths["/tasks"]["get"]["parameters"]
@@ -169,7 +194,8 @@ async fn the_whole_text_is_asked_for_with_stream_false_explicitly() {
             when.method(POST).path("/v1.2/generate").json_body(json!({
                 "video_id": "66659a48d22b3a3c97bf1d5f", "prompt": "Describe it.", "stream": false
             }));
-            then.status(200).json_body(json!({"id": "g", "data": "Text."}));
+            then.status(200)
+                .json_body(json!({"id": "g", "data": "Text."}));
         })
         .await;
     let tl = twelvelabs::Client::builder()
@@ -222,7 +248,10 @@ async fn one_embedding_request_carries_several_modalities() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(&e, Error::InvalidInput { field, .. } if field == "text"), "{e:?}");
+    assert!(
+        matches!(&e, Error::InvalidInput { field, .. } if field == "text"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -253,9 +282,24 @@ async fn a_range_on_a_task_filter_is_refused_before_any_request() {
     let tl = fake.client().unwrap();
     let before = fake.request_count();
     for e in [
-        tl.tasks().list().duration(Filter::gte(10.0)).send().await.unwrap_err(),
-        tl.tasks().list().width(Filter::between(100, 2000)).send().await.unwrap_err(),
-        tl.tasks().list().height(Filter::lte(1080)).send().await.unwrap_err(),
+        tl.tasks()
+            .list()
+            .duration(Filter::gte(10.0))
+            .send()
+            .await
+            .unwrap_err(),
+        tl.tasks()
+            .list()
+            .width(Filter::between(100, 2000))
+            .send()
+            .await
+            .unwrap_err(),
+        tl.tasks()
+            .list()
+            .height(Filter::lte(1080))
+            .send()
+            .await
+            .unwrap_err(),
     ] {
         assert!(
             matches!(&e, Error::InvalidInput { field, reason } if ["duration", "width", "height"].contains(&field.as_ref()) && reason.contains("exact")),
@@ -264,7 +308,14 @@ async fn a_range_on_a_task_filter_is_refused_before_any_request() {
     }
     assert_eq!(fake.request_count(), before, "nothing was sent");
     // Exact values go out.
-    let page = tl.tasks().list().duration(159.0).width(1280).send().await.unwrap();
+    let page = tl
+        .tasks()
+        .list()
+        .duration(159.0)
+        .width(1280)
+        .send()
+        .await
+        .unwrap();
     assert!(page.items.is_empty());
     assert_eq!(fake.request_count(), before + 1);
 }
@@ -296,10 +347,17 @@ async fn combined_search_pages_are_reachable_at_both_documented_paths() {
         "query": {"$or": [{"text": "red mask"}, {"text": "jewelry"}]}
     }))
     .unwrap();
-    let first = tl.call(raw.combined_search().body(body).send()).await.unwrap();
+    let first = tl
+        .call(raw.combined_search().body(body).send())
+        .await
+        .unwrap();
     let token = first.page_info.unwrap().next_page_token.unwrap();
     let a = tl
-        .call(raw.get_combined_search_page().page_token(token.clone()).send())
+        .call(
+            raw.get_combined_search_page()
+                .page_token(token.clone())
+                .send(),
+        )
         .await
         .unwrap();
     let b = tl

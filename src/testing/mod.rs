@@ -201,7 +201,7 @@ pub async fn serve_until_signal(builder: FakeServerBuilder) -> Result<()> {
     let server = builder.start().await?;
     let signal = shutdown_signal()?;
     let mut out = std::io::stdout().lock();
-    let _ = write!(out, "{}ready\n", server.env_lines());
+    let _ = writeln!(out, "{}ready", server.env_lines());
     let _ = out.flush();
     drop(out);
     server.serve_until(signal).await

@@ -345,7 +345,7 @@ async fn handle(AxState(state): AxState<Shared>, req: Request) -> Response {
         .trim_matches('/')
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
 
@@ -1885,7 +1885,7 @@ impl State {
                 }
             }
             if settings["sort_option"] == "clip_count" {
-                groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+                groups.sort_by_key(|g| std::cmp::Reverse(g.1.len()));
             }
             groups
                 .into_iter()
