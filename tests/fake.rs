@@ -512,13 +512,13 @@ async fn with_video(fake: &FakeServer) -> (twelvelabs::IndexId, String) {
     let idx = tl
         .indexes()
         .create("one video")
-        .engine(Engine::new("marengo2.6").options([
+        .engine(EngineConfig::new("marengo2.6").options([
             EngineOption::Visual,
             EngineOption::Conversation,
             EngineOption::TextInVideo,
             EngineOption::Logo,
         ]))
-        .engine(Engine::new("pegasus1").options([EngineOption::Visual]))
+        .engine(EngineConfig::new("pegasus1").options([EngineOption::Visual]))
         .addon(twelvelabs::Addon::Thumbnail)
         .send()
         .await
@@ -880,7 +880,8 @@ async fn embedding_tasks_honour_scopes_clip_length_and_range() {
     let tl = fake.client().unwrap();
     let task = tl
         .embed()
-        .create_task(Media::url("https://x.example/v.mp4"))
+        .tasks()
+        .create(Media::url("https://x.example/v.mp4"))
         .clip_length(4)
         .range(10.0, 30.0)
         .scopes([
@@ -890,10 +891,10 @@ async fn embedding_tasks_honour_scopes_clip_length_and_range() {
         .send()
         .await
         .unwrap();
-    let status = tl.embed().task_status(&task).await.unwrap();
+    let status = tl.embed().tasks().status(&task).await.unwrap();
     assert_eq!(status.status.unwrap().as_str(), "processing");
     fake.advance(Duration::from_secs(3600));
-    let done = tl.embed().get_task(&task).await.unwrap();
+    let done = tl.embed().tasks().get(&task).await.unwrap();
     let e = done.video_embedding.unwrap();
     let spans: Vec<(f64, f64, String)> = e
         .segments
@@ -923,12 +924,13 @@ async fn embedding_tasks_honour_scopes_clip_length_and_range() {
     // Only clips unless asked.
     let plain = tl
         .embed()
-        .create_task(Media::bytes(vec![1u8; 64], "v.mp4"))
+        .tasks()
+        .create(Media::bytes(vec![1u8; 64], "v.mp4"))
         .send()
         .await
         .unwrap();
     fake.advance(Duration::from_secs(3600));
-    let done = tl.embed().get_task(&plain).await.unwrap();
+    let done = tl.embed().tasks().get(&plain).await.unwrap();
     let segments = done.video_embedding.unwrap().segments;
     assert!(
         segments
@@ -1074,7 +1076,7 @@ async fn list_filters_take_both_list_encodings_and_dates_mean_at_or_after() {
     index(&tl, "everything").await;
     tl.indexes()
         .create("visual only")
-        .engine(Engine::new("marengo2.6").options([EngineOption::Visual]))
+        .engine(EngineConfig::new("marengo2.6").options([EngineOption::Visual]))
         .send()
         .await
         .unwrap();

@@ -331,7 +331,9 @@ async fn combined_search_pages_are_reachable_at_both_documented_paths() {
     let idx = tl
         .indexes()
         .create("combined")
-        .engine(twelvelabs::Engine::new("marengo2.6").options([twelvelabs::EngineOption::Visual]))
+        .engine(
+            twelvelabs::EngineConfig::new("marengo2.6").options([twelvelabs::EngineOption::Visual]),
+        )
         .send()
         .await
         .unwrap();
@@ -369,4 +371,95 @@ async fn combined_search_pages_are_reachable_at_both_documented_paths() {
         serde_json::to_value(&a.data).unwrap(),
         serde_json::to_value(&b.data).unwrap()
     );
+}
+
+#[tokio::test]
+async fn combined_endpoint_pages_follow_their_own_page_paths() {
+    use futures::TryStreamExt;
+    use twelvelabs::api::search::Query;
+    let fake = FakeServer::builder()
+        .indexing_time(std::time::Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let tl = fake.client().unwrap();
+    let idx = tl
+        .indexes()
+        .create("combined pages")
+        .engine(
+            twelvelabs::EngineConfig::new("marengo2.6").options([twelvelabs::EngineOption::Visual]),
+        )
+        .send()
+        .await
+        .unwrap();
+    tl.tasks()
+        .create(&idx)
+        .video_bytes(vec![1u8; 16], "a.mp4")
+        .send()
+        .await
+        .unwrap();
+    let pages: Vec<_> = tl
+        .search(&idx)
+        .combined(Query::or([Query::text("red mask"), Query::text("jewelry")]))
+        .combined_endpoint(true)
+        .options([twelvelabs::SearchOption::Visual])
+        .page_limit(1)
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 2, "two clips, one per page");
+}
+
+#[tokio::test]
+async fn a_combined_page_falls_back_to_the_docs_path_on_404() {
+    use futures::TryStreamExt;
+    use httpmock::prelude::*;
+    use twelvelabs::api::search::Query;
+    let server = MockServer::start_async().await;
+    let page = |token: Option<&str>| {
+        let mut info = json!({"limit_per_page": 1, "total_results": 2, "page_expired_at": "2024-06-09T12:31:05Z"});
+        if let Some(t) = token {
+            info["next_page_token"] = json!(t);
+        }
+        json!({"data": [{"score": 80, "start": 1, "end": 2, "video_id": "66659a48d22b3a3c97bf1d5f", "confidence": "high"}],
+               "page_info": info, "search_pool": {"index_id": "666599d4e6fb7df29de0f89c", "total_count": 1, "total_duration": 159}})
+    };
+    let first = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1.2/search/combined");
+            then.status(200).json_body(page(Some("t2")));
+        })
+        .await;
+    let python_path = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v1.2/search/combined/t2");
+            then.status(404)
+                .json_body(json!({"code": "resource_not_exists", "message": "no route"}));
+        })
+        .await;
+    let docs_path = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v1.2/combined-search/t2");
+            then.status(200).json_body(page(None));
+        })
+        .await;
+    let tl = twelvelabs::Client::builder()
+        .api_key("tlk_TEST")
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let pages: Vec<_> = tl
+        .search("666599d4e6fb7df29de0f89c")
+        .combined(Query::or([Query::text("a"), Query::text("b")]))
+        .combined_endpoint(true)
+        .options([twelvelabs::SearchOption::Visual])
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 2);
+    first.assert_calls_async(1).await;
+    python_path.assert_calls_async(1).await;
+    docs_path.assert_calls_async(1).await;
 }

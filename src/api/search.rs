@@ -339,7 +339,7 @@ impl Search {
         }
     }
 
-    async fn first(self) -> Result<(SearchResult, bool)> {
+    async fn first(self) -> Result<(SearchResult, Origin)> {
         self.check()?;
         let filter = (!self.filter.is_empty()).then(|| types::SearchFilter(self.filter.clone()));
         let query = match self.what {
@@ -373,7 +373,7 @@ impl Search {
                     .client
                     .call(raw.combined_search().body(body).send())
                     .await?;
-                return Ok((r, false));
+                return Ok((r, Origin::Combined));
             }
             What::Combined(q) => types::SearchQuery::CombinedQuery(q.combined()?),
             What::Image(media) => {
@@ -419,7 +419,7 @@ impl Search {
                     .client
                     .send_form(&operations::SEARCH_V2, &[], form, None)
                     .await?;
-                return Ok((r, true));
+                return Ok((r, Origin::SearchV2));
             }
             What::None => return Err(Error::invalid("query", "set a query")),
         };
@@ -440,7 +440,7 @@ impl Search {
         let raw = self.client.raw();
         Ok((
             self.client.call(raw.search().body(body).send()).await?,
-            false,
+            Origin::Search,
         ))
     }
 
@@ -452,19 +452,19 @@ impl Search {
     /// Every page, following `next_page_token`.
     pub fn pages(self) -> BoxStream<'static, Result<SearchPage>> {
         let client = self.client.clone();
-        let v2 = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let v2_first = v2.clone();
+        let origin = Arc::new(std::sync::atomic::AtomicU8::new(Origin::Search as u8));
+        let origin_first = origin.clone();
         let first = Box::pin(async move {
-            let (r, is_v2) = self.first().await?;
-            v2_first.store(is_v2, std::sync::atomic::Ordering::Relaxed);
+            let (r, from) = self.first().await?;
+            origin_first.store(from as u8, std::sync::atomic::Ordering::Relaxed);
             Ok(SearchPage::from(r))
         });
         let next = Arc::new(move |token: String| {
-            let (client, v2) = (
+            let (client, from) = (
                 client.clone(),
-                v2.load(std::sync::atomic::Ordering::Relaxed),
+                Origin::from_u8(origin.load(std::sync::atomic::Ordering::Relaxed)),
             );
-            Box::pin(async move { next_page(&client, token, v2).await.map(SearchPage::from) })
+            Box::pin(async move { next_page(&client, token, from).await.map(SearchPage::from) })
                 as futures::future::BoxFuture<'static, Result<SearchPage>>
         });
         token_stream(first, next, |p: &SearchPage| {
@@ -481,28 +481,67 @@ impl Search {
     }
 }
 
-/// Fetches the page of a token. For `/search-v2` results the documented path `/search/{token}` is
-/// tried first and the Python SDK's `/search-v2/{token}` when that answers 404 (an expired token
-/// is `search_page_token_expired` on either and is returned as is).
+/// Which request answered the first page: its tokens are followed at that request's page paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// `POST /search`.
+    Search = 0,
+    /// `POST /search-v2`.
+    SearchV2 = 1,
+    /// `POST /search/combined`.
+    Combined = 2,
+}
+
+impl Origin {
+    fn from_u8(n: u8) -> Self {
+        match n {
+            1 => Self::SearchV2,
+            2 => Self::Combined,
+            _ => Self::Search,
+        }
+    }
+}
+
+/// Fetches the page of a token. The sources document two page paths each for `/search-v2` and
+/// `/search/combined` results: the first is tried, then the second when it answers 404 (an expired
+/// token is `search_page_token_expired` on either and is returned as is). `/search` results have
+/// one path.
 pub(crate) async fn next_page(
     client: &Client,
     token: String,
-    from_v2: bool,
+    origin: Origin,
 ) -> Result<SearchResult> {
     let raw = client.raw();
-    let first = client
-        .call(raw.get_search_page().page_token(token.clone()).send())
-        .await;
-    match first {
-        Err(e)
-            if from_v2
-                && e.status().map(|s| s.as_u16()) == Some(404)
-                && e.code() != Some(&ErrorCode::SearchPageTokenExpired) =>
-        {
-            client
-                .call(raw.get_search_v2_page().page_token(token).send())
-                .await
+    let moved = |r: &Result<SearchResult>| {
+        matches!(r, Err(e) if e.status().map(|s| s.as_u16()) == Some(404)
+            && e.code() != Some(&ErrorCode::SearchPageTokenExpired))
+    };
+    match origin {
+        Origin::Search | Origin::SearchV2 => {
+            let first = client
+                .call(raw.get_search_page().page_token(token.clone()).send())
+                .await;
+            if origin == Origin::SearchV2 && moved(&first) {
+                return client
+                    .call(raw.get_search_v2_page().page_token(token).send())
+                    .await;
+            }
+            first
         }
-        other => other,
+        Origin::Combined => {
+            let first = client
+                .call(
+                    raw.get_combined_search_page()
+                        .page_token(token.clone())
+                        .send(),
+                )
+                .await;
+            if moved(&first) {
+                return client
+                    .call(raw.get_combined_search_page_docs().page_token(token).send())
+                    .await;
+            }
+            first
+        }
     }
 }
