@@ -24,7 +24,8 @@
 //! # As a process of its own
 //!
 //! [`serve_until_signal`] runs the fake until Ctrl-C, for code in any language (the official
-//! Python and JS SDKs read `TWELVELABS_BASE_URL`); `examples/fake_server.rs` is a ready runner:
+//! Python and JavaScript SDKs read `TWELVELABS_BASE_URL`); `examples/fake_server.rs` is a ready
+//! runner:
 //!
 //! ```sh
 //! cargo run --features testing --example fake_server -- --port 4010 --api-key tlk_local
