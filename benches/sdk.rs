@@ -314,7 +314,12 @@ impl Workloads {
             None => server().await,
         };
         let b = || Client::builder().api_key(KEY).base_url(&srv.base);
-        let http = reqwest::Client::new();
+        // Shared by the raw side and the SDK (`http_client` wants a client that follows no
+        // redirects, so that the key stays on its origin).
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         Self {
             tl: sdk(&srv.base),
             no_timeout: b().no_request_timeout().build().unwrap(),

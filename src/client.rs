@@ -8,10 +8,13 @@ use progenitor_client::ResponseValue;
 use reqwest::header::HeaderValue;
 use secrecy::SecretString;
 
-use crate::error::{DecodeError, Error, Result};
+use crate::error::{DecodeError, Error, Result, SizeLimited, TimeoutKind};
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
-use crate::transport::{CallContext, DEFAULT_USER_AGENT, Transport};
+use crate::transport::{
+    BodyCut, CallContext, DEFAULT_USER_AGENT, FOLLOWS_REDIRECTS, Failure, Settings, Transport,
+    find_in_chain, follows_no_redirects, is_protocol_violation,
+};
 
 /// The environment variable holding the API key.
 pub const API_KEY_ENV: &str = "TWELVE_LABS_API_KEY";
@@ -26,6 +29,20 @@ const API_VERSION_SEGMENT: &str = crate::raw::operations::API_VERSION;
 /// Error bodies longer than this are not read whole (a snippet is enough).
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
+/// The default ceiling on a response body: 128 MiB.
+///
+/// Sized from the largest legitimate v1.2 response, a video embedding task with its segments
+/// (`GET /embed/tasks/{id}`, or a video fetched with `embed=true`): a video of up to 2 h (7,200 s,
+/// Marengo's maximum) cut into clips of at least 2 s gives at most 3,600 clip segments plus one
+/// video segment; each carries 1,024 floats, and a float takes at most 25 bytes of JSON
+/// (`-1.2345678901234567e-05, `). 3,601 × 1,024 × 25 B ≈ 92 MB (88 MiB), plus a few hundred bytes
+/// of offsets per segment. 128 MiB leaves about 45% headroom. Change it with
+/// [`ClientBuilder::max_response_bytes`].
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 128 * 1024 * 1024;
+
+/// The default stall timeout: 30 s. See [`ClientBuilder::stall_timeout`].
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A Twelve Labs API client. Cheap to clone (an `Arc`), `Send + Sync`; build one and share it.
 ///
 /// ```no_run
@@ -37,7 +54,7 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// let tl = twelvelabs::Client::builder()
 ///     .api_key("tlk_...")
 ///     .request_timeout(std::time::Duration::from_secs(60))
-///     .retry_policy(twelvelabs::RetryPolicy::default().max_retries(4))
+///     .retry_policy(twelvelabs::RetryPolicy::default().with_max_retries(4))
 ///     .build()?;
 /// # Ok(()) }
 /// ```
@@ -59,8 +76,9 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// The settings a [`Client`] was built with (the API key shows as `[REDACTED]`).
-#[derive(Clone, Debug)]
+/// The settings a [`Client`] was built with. The API key is not part of it (`Debug` shows
+/// `api_key: [REDACTED]`).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Config {
     /// The base URL, normalised: scheme, host, optional path, ending in `/v1.2`, no trailing slash.
@@ -69,27 +87,38 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// The timeout of one attempt of an ordinary request; `None` for no limit.
     pub request_timeout: Option<Duration>,
-    /// The timeout of one attempt of an upload (multipart) request; `None` for no limit.
+    /// The limit on sending a file (while it streams); `None` for no limit.
     pub upload_timeout: Option<Duration>,
+    /// How long a request or response body may move no byte; `None` for no limit.
+    pub stall_timeout: Option<Duration>,
+    /// The largest response body accepted, in bytes.
+    pub max_response_bytes: u64,
     /// The retry policy.
     pub retry: RetryPolicy,
     /// The `User-Agent` header.
     pub user_agent: String,
-    /// Whether the API key is set (it always is on a built client). The key itself is never shown.
-    pub api_key: Redacted,
 }
 
-/// A secret placeholder whose `Debug` and `Display` print `[REDACTED]`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Redacted;
-
-impl std::fmt::Debug for Redacted {
+impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[REDACTED]")
+        f.debug_struct("Config")
+            .field("base_url", &self.base_url)
+            .field("api_key", &Redacted)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("upload_timeout", &self.upload_timeout)
+            .field("stall_timeout", &self.stall_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .finish()
     }
 }
 
-impl std::fmt::Display for Redacted {
+/// Prints `[REDACTED]` in place of a secret.
+struct Redacted;
+
+impl std::fmt::Debug for Redacted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("[REDACTED]")
     }
@@ -171,9 +200,11 @@ impl Client {
 
     /// Runs a call of the generated client and turns its outcome into this crate's
     /// [`Result`]: error statuses are decoded into [`Error::Api`] / [`Error::RateLimited`] (with
-    /// status, code, message, request id, rate-limit headers and attempt count), transport
-    /// failures into [`Error::Timeout`] / [`Error::Connection`], bad bodies into [`Error::Decode`]
-    /// with the JSON path that failed.
+    /// status, code, message, request id, rate-limit headers and attempt count), a redirect into
+    /// [`Error::Redirect`], transport failures into [`Error::Timeout`] / [`Error::Connection`] /
+    /// [`Error::Protocol`], an oversized body into [`Error::ResponseTooLarge`], bad bodies into
+    /// [`Error::Decode`] with the JSON path that failed. The API key is redacted from any server
+    /// text the error keeps.
     ///
     /// Every resource method uses this; it is public so that any operation of [`Client::raw`]
     /// gets the same treatment.
@@ -191,9 +222,14 @@ impl Client {
     {
         call(request)
     }
+
+    fn transport(&self) -> &Transport {
+        progenitor_client::ClientInfo::inner(&self.inner.raw)
+    }
 }
 
-/// [`Client::call`] as a free function (the resource files use it).
+/// [`Client::call`] as a free function (the resource files use it). The API key of the transport
+/// that sent the call is redacted from its error.
 ///
 /// Not an `async fn`: the generated future (kilobytes) is boxed once, here, so that the futures
 /// of the resource methods above stay small; nested `async fn`s would each store and copy it
@@ -205,11 +241,17 @@ where
 {
     let request = Box::pin(request);
     async move {
-        let (result, attempts, status) = CallContext::scope(request).await;
+        let (result, seen) = CallContext::scope(request).await;
         match result {
             Ok(value) => Ok(value.into_inner()),
             // Boxed too: the error path (reading the body) is large and rarely taken.
-            Err(e) => Err(Box::pin(convert_error::<T>(e, attempts, status)).await),
+            Err(e) => {
+                let error = Box::pin(convert_error::<T>(e, seen.attempts, seen.status)).await;
+                Err(match &seen.transport {
+                    Some(transport) => transport.redact(error),
+                    None => error,
+                })
+            }
         }
     }
 }
@@ -217,31 +259,56 @@ where
 impl Client {
     /// Sends a hand-written request (multipart, NDJSON) of operation `op` through the transport:
     /// the method and URL come from the descriptor (`path_params` fill its path template), and
-    /// `make` completes the request for each attempt (`None` when it cannot be built again).
-    /// Returns the 2xx response; any other status becomes an [`Error`].
+    /// `make` completes the request for each attempt (`None` when it cannot be built again);
+    /// `upload` says that its body streams a file (see [`Transport::execute`]). Returns the 2xx
+    /// response; any other status becomes an [`Error`].
     pub(crate) async fn execute_raw(
         &self,
         op: &'static crate::raw::operations::Operation,
         path_params: &[(&str, &str)],
+        upload: bool,
         mut make: impl FnMut(reqwest::RequestBuilder) -> Option<reqwest::Request>,
     ) -> Result<reqwest::Response> {
         use progenitor_client::ClientInfo;
         let raw = self.raw();
         let http = raw.client();
+        let transport = self.transport();
+        transport.check_client(http).map_err(Error::Config)?;
         let url = op.url(raw.baseurl(), path_params)?;
         let mut attempt = || make(http.request(op.method.clone(), url.as_str()));
         let Some(first) = attempt() else {
             return Err(Error::invalid("request", "the request could not be built"));
         };
-        let transport = raw.inner();
-        let fut = transport.execute(http, op.name, first, attempt);
-        let (result, attempts, _) = CallContext::scope(fut).await;
-        let attempts = attempts.max(1);
-        match result {
+        let fut = transport.execute(http, op.name, upload, first, attempt);
+        let (result, seen) = CallContext::scope(fut).await;
+        let attempts = seen.attempts.max(1);
+        let outcome = match result {
             Ok(r) if r.status().is_success() => Ok(r),
             Ok(r) => Err(error_from_response(r, attempts).await),
-            Err(e) => Err(transport_error(e, attempts)),
-        }
+            Err(Failure::Http(e)) => Err(transport_error(e, attempts)),
+            Err(Failure::Timeout(kind)) => Err(Error::Timeout {
+                attempts,
+                kind,
+                source: None,
+            }),
+        };
+        outcome.map_err(|e| transport.redact(e))
+    }
+
+    /// Sends a multipart form for operation `op`; returns the 2xx response. The form says whether
+    /// a file streams (then the upload timeout and stall watch apply while it goes out).
+    pub(crate) async fn post_form(
+        &self,
+        op: &'static crate::raw::operations::Operation,
+        path_params: &[(&str, &str)],
+        form: &crate::upload::MultipartForm,
+        progress: Option<crate::upload::Progress>,
+    ) -> Result<reqwest::Response> {
+        self.execute_raw(op, path_params, form.streams_file(), |request| {
+            let form = form.build(progress.clone())?;
+            request.multipart(form).build().ok()
+        })
+        .await
     }
 
     /// Sends `form` as the `multipart/form-data` body of operation `op` (a descriptor from
@@ -275,13 +342,15 @@ impl Client {
         form: crate::upload::MultipartForm,
         progress: Option<crate::upload::Progress>,
     ) -> Result<T> {
-        let response = self
-            .execute_raw(op, path_params, |request| {
-                let form = form.build(progress.clone())?;
-                request.multipart(form).build().ok()
-            })
-            .await?;
-        decode_json(response).await
+        let response = self.post_form(op, path_params, &form, progress).await?;
+        decode_json(response)
+            .await
+            .map_err(|e| self.transport().redact(e))
+    }
+
+    /// `error` with the API key redacted from any server text it kept.
+    pub(crate) fn redact(&self, error: Error) -> Error {
+        self.transport().redact(error)
     }
 }
 
@@ -325,17 +394,62 @@ pub(crate) async fn convert_error<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Classifies a transport error: the transport's own cuts of a body (size, stall, deadline), a
+/// server breaking HTTP, timeouts, and everything else as a connection failure.
 pub(crate) fn transport_error(e: reqwest::Error, attempts: u32) -> Error {
+    if let Some(cut) = find_in_chain::<BodyCut>(&e) {
+        return match cut {
+            BodyCut::TooLarge { limit, declared } => Error::ResponseTooLarge {
+                limit: *limit,
+                declared: *declared,
+                what: SizeLimited::Body,
+            },
+            BodyCut::Stalled { idle } => Error::Timeout {
+                attempts,
+                kind: TimeoutKind::ResponseStalled { idle: *idle },
+                source: Some(Box::new(e)),
+            },
+            BodyCut::Deadline => Error::Timeout {
+                attempts,
+                kind: TimeoutKind::Request,
+                source: Some(Box::new(e)),
+            },
+        };
+    }
+    if is_protocol_violation(&e) {
+        // hyper says which (e.g. "message head is too large" for oversized headers).
+        let reason = find_in_chain::<hyper::Error>(&e).map_or_else(
+            || "malformed response".to_owned(),
+            |h| format!("malformed or oversized response head: {h}"),
+        );
+        return Error::Protocol {
+            reason,
+            attempts,
+            source: Some(Box::new(e)),
+        };
+    }
+    if e.is_redirect() {
+        return Error::Protocol {
+            reason: "the HTTP client followed a redirect".to_owned(),
+            attempts,
+            source: Some(Box::new(e)),
+        };
+    }
     if e.is_timeout() {
-        Error::Timeout {
+        let kind = if e.is_connect() {
+            TimeoutKind::Connect
+        } else {
+            TimeoutKind::Request
+        };
+        return Error::Timeout {
             attempts,
-            source: e,
-        }
-    } else {
-        Error::Connection {
-            attempts,
-            source: e,
-        }
+            kind,
+            source: Some(Box::new(e)),
+        };
+    }
+    Error::Connection {
+        attempts,
+        source: e,
     }
 }
 
@@ -358,8 +472,9 @@ pub(crate) async fn error_from_response(mut response: reqwest::Response, attempt
 ///
 /// Defaults: base URL `https://api.twelvelabs.io/v1.2`, connect timeout 10 s, request timeout
 /// 5 min (generation on long videos is slow), upload timeout none (a 2 GB upload must not be cut;
-/// the connect timeout and TCP keep-alive still apply), [`RetryPolicy::default`], user agent
-/// `twelvelabs-rs/<version>`.
+/// the stall timeout, the connect timeout and TCP keep-alive still apply), stall timeout 30 s,
+/// response ceiling 128 MiB ([`DEFAULT_MAX_RESPONSE_BYTES`]), [`RetryPolicy::default`], user agent
+/// `twelvelabs-rs/<version>`, no redirects followed.
 #[derive(Clone)]
 pub struct ClientBuilder {
     api_key: Option<SecretString>,
@@ -368,6 +483,8 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     request_timeout: Option<Duration>,
     upload_timeout: Option<Duration>,
+    stall_timeout: Option<Duration>,
+    max_response_bytes: u64,
     retry: RetryPolicy,
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
@@ -382,6 +499,8 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Some(Duration::from_secs(300)),
             upload_timeout: None,
+            stall_timeout: Some(DEFAULT_STALL_TIMEOUT),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             user_agent: None,
             http_client: None,
@@ -398,6 +517,8 @@ impl std::fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("upload_timeout", &self.upload_timeout)
+            .field("stall_timeout", &self.stall_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
             .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
@@ -448,7 +569,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The timeout of one attempt of an ordinary request. Default 5 min.
+    /// The timeout of one attempt of a request, from sending it to the last byte of the answer.
+    /// Default 5 min. For a request that uploads a file, it bounds the wait for the answer once
+    /// the file has gone out (the upload itself has [`upload_timeout`](Self::upload_timeout)).
     pub fn request_timeout(mut self, d: Duration) -> Self {
         self.request_timeout = Some(d);
         self
@@ -460,9 +583,40 @@ impl ClientBuilder {
         self
     }
 
-    /// The timeout of one attempt of an upload (video, image or audio file). Default: none.
+    /// The limit on sending a file (video, image, audio, transfer list) in one attempt, from the
+    /// attempt's start until the file's last byte has gone out. Default: none (a 2 GB upload on a
+    /// slow link must not be cut; the stall timeout still ends one the server stops taking).
+    /// Requests that upload no file (text embeddings, image search by URL…) have the
+    /// [`request_timeout`](Self::request_timeout) instead.
     pub fn upload_timeout(mut self, d: Duration) -> Self {
         self.upload_timeout = Some(d);
+        self
+    }
+
+    /// How long a body may move no byte before the attempt ends with [`Error::Timeout`]
+    /// ([`TimeoutKind::UploadStalled`] / [`TimeoutKind::ResponseStalled`]), as aws-sdk-rust's
+    /// stalled-stream protection does: a response body that delivers nothing (counted while you
+    /// wait for it), or a file upload the server stops taking. Default 30 s, long enough for the
+    /// first event of a generation stream. Must not be zero.
+    pub fn stall_timeout(mut self, d: Duration) -> Self {
+        self.stall_timeout = Some(d);
+        self
+    }
+
+    /// No stall detection (the request and upload timeouts still apply).
+    pub fn no_stall_timeout(mut self) -> Self {
+        self.stall_timeout = None;
+        self
+    }
+
+    /// The largest response body accepted, in bytes: a longer one ends with
+    /// [`Error::ResponseTooLarge`] as soon as it is known to be longer (a `Content-Length` above it
+    /// is refused before reading), so a hostile or broken server cannot exhaust memory. Default
+    /// 128 MiB ([`DEFAULT_MAX_RESPONSE_BYTES`], sized from the largest legitimate response).
+    /// Applies to every response: generated operations, uploads, error bodies, the generation
+    /// stream. Must not be zero.
+    pub fn max_response_bytes(mut self, n: u64) -> Self {
+        self.max_response_bytes = n;
         self
     }
 
@@ -479,8 +633,13 @@ impl ClientBuilder {
     }
 
     /// Uses your `reqwest::Client` (proxies, TLS roots, pool settings…). The API key, user agent,
-    /// retries and per-request timeouts are still applied per request; the connect timeout set
-    /// here is not (configure it on your client).
+    /// retries, per-request timeouts, stall detection and the response ceiling are still applied;
+    /// the connect timeout set here is not (configure it on your client).
+    ///
+    /// The client must follow no redirects: build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`. reqwest forwards custom headers such as
+    /// `x-api-key` to whatever host a redirect names, so [`build`](Self::build) refuses a client
+    /// that follows redirects with [`Error::Config`].
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -488,8 +647,9 @@ impl ClientBuilder {
 
     /// Validates the settings and builds the client. No request is sent.
     ///
-    /// Fails with [`Error::Config`] when the key is missing or empty, or the base URL is invalid
-    /// or insecure.
+    /// Fails with [`Error::Config`] when the key is missing or empty, the base URL is invalid or
+    /// insecure, a limit is zero, or the `reqwest::Client` given to
+    /// [`http_client`](Self::http_client) follows redirects.
     pub fn build(self) -> Result<Client> {
         let key = match self.api_key {
             Some(key) if !secrecy::ExposeSecret::expose_secret(&key).trim().is_empty() => key,
@@ -514,21 +674,41 @@ impl ClientBuilder {
             .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned());
         let ua_header = HeaderValue::from_str(&user_agent)
             .map_err(|_| Error::Config(format!("invalid user agent {user_agent:?}")))?;
-        let http = match self.http_client {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .tcp_keepalive(Duration::from_secs(30))
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        if self.max_response_bytes == 0 {
+            return Err(Error::Config("max_response_bytes must not be zero".into()));
+        }
+        if self.stall_timeout == Some(Duration::ZERO) {
+            return Err(Error::Config(
+                "stall_timeout must not be zero (use no_stall_timeout to turn it off)".into(),
+            ));
+        }
+        let (http, own) = match self.http_client {
+            Some(c) if follows_no_redirects(&c) => (c, false),
+            Some(_) => return Err(Error::Config(FOLLOWS_REDIRECTS.into())),
+            // No redirects: the v1.2 API does not redirect, and reqwest would forward x-api-key
+            // to any host a redirect names. A 3xx becomes Error::Redirect.
+            None => (
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .tcp_keepalive(Duration::from_secs(30))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+                true,
+            ),
         };
-        let transport = Transport::with_settings(
-            Some(key),
-            ua_header,
-            self.retry.clone(),
-            self.request_timeout,
-            self.upload_timeout,
-        );
+        let transport = Transport::with_settings(Settings {
+            api_key: Some(key),
+            user_agent: ua_header,
+            retry: self.retry.clone(),
+            request_timeout: self.request_timeout,
+            upload_timeout: self.upload_timeout,
+            stall_timeout: self.stall_timeout,
+            max_response_bytes: self.max_response_bytes,
+        });
+        if own || follows_no_redirects(&http) {
+            transport.trust_client();
+        }
         let raw = crate::raw::Client::new_with_client(&base_url, http, transport);
         Ok(Client {
             inner: Arc::new(Inner {
@@ -538,9 +718,10 @@ impl ClientBuilder {
                     connect_timeout: self.connect_timeout,
                     request_timeout: self.request_timeout,
                     upload_timeout: self.upload_timeout,
+                    stall_timeout: self.stall_timeout,
+                    max_response_bytes: self.max_response_bytes,
                     retry: self.retry,
                     user_agent,
-                    api_key: Redacted,
                 },
             }),
         })
@@ -551,6 +732,16 @@ impl ClientBuilder {
 /// or explicitly allowed.
 pub(crate) fn normalize_base_url(input: &str, allow_insecure_http: bool) -> Result<String> {
     let bad = |why: &str| Error::Config(format!("invalid base URL {input:?}: {why}"));
+    // The URL parser would resolve these to another path (`/api/%2e%2e/v1.2` is `/v1.2`): refuse
+    // them instead, the key must go where the user wrote.
+    if input.contains('\\') {
+        return Err(bad("it must not contain a backslash"));
+    }
+    if has_dot_segment(input.trim()) {
+        return Err(bad(
+            "its path must not contain `.` or `..` segments (in any spelling, such as `%2e%2e`)",
+        ));
+    }
     let mut url = reqwest::Url::parse(input.trim()).map_err(|e| bad(&e.to_string()))?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("it must not have a query or fragment"));
@@ -583,6 +774,23 @@ pub(crate) fn normalize_base_url(input: &str, allow_insecure_http: bool) -> Resu
     };
     url.set_path(&path);
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Whether the path of a URL, as written, has a `.` or `..` segment in any spelling the URL
+/// standard resolves (`%2e`, `.%2E`, …).
+fn has_dot_segment(input: &str) -> bool {
+    let rest = input.split_once("://").map_or(input, |(_, rest)| rest);
+    let path = rest
+        .find('/')
+        .and_then(|i| rest.get(i..))
+        .unwrap_or_default();
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    path.split('/').any(|segment| {
+        matches!(
+            segment.to_ascii_lowercase().as_str(),
+            "." | ".." | "%2e" | ".%2e" | "%2e." | "%2e%2e"
+        )
+    })
 }
 
 fn is_version_segment(s: &str) -> bool {
@@ -639,6 +847,12 @@ mod tests {
             "https://api.twelvelabs.io/v1.3",
             "https://user:pw@api.twelvelabs.io",
             "https://api.twelvelabs.io/?x=1",
+            "https://proxy.example/tl/%2e%2e/v1.2",
+            "https://proxy.example/tl/%2E%2e",
+            "https://proxy.example/tl/../admin",
+            "https://proxy.example/./v1.2",
+            "https://proxy.example/a/.%2e/v1.2",
+            "https://proxy.example/a\\..\\v1.2",
         ] {
             let e = normalize_base_url(bad, false).unwrap_err();
             assert!(matches!(e, Error::Config(_)), "{bad}: {e:?}");

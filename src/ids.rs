@@ -12,6 +12,34 @@
 
 use crate::error::{Error, Result};
 
+/// Checks that `value` stays exactly one URL path segment once the generated client has
+/// percent-encoded it: not blank, not a dot segment (`.`, `..`), no backslash (URL parsers treat it
+/// as `/` in `http(s)` URLs), nothing the URL parser would normalise away. Otherwise
+/// `tl.videos(index).delete("..")` would address the index itself.
+///
+/// The test is the real one: the encoded value is put in a URL and must come back unchanged as the
+/// only segment. Returns why it does not, for an [`Error::InvalidInput`].
+pub(crate) fn check_segment(value: &str) -> std::result::Result<(), &'static str> {
+    if value.trim().is_empty() {
+        return Err("must not be empty");
+    }
+    if matches!(value, "." | "..") {
+        return Err(
+            "must not be `.` or `..` (a path segment that would change the request's target)",
+        );
+    }
+    let encoded = progenitor_client::encode_path(value);
+    let stays = reqwest::Url::parse(&format!("http://h/{encoded}"))
+        .is_ok_and(|url| url.path().strip_prefix('/') == Some(encoded.as_str()));
+    if stays {
+        Ok(())
+    } else {
+        Err(
+            "must be a single URL path segment (no `\\`, and not a `.`/`..` segment in any spelling)",
+        )
+    }
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -28,13 +56,11 @@ macro_rules! id_type {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
-            /// The id, checked to be non-empty, for a request field named `field`.
+            /// The id, checked to be usable as one URL path segment (see [`check_segment`]), for
+            /// a request field named `field`.
             pub(crate) fn checked(&self, field: &'static str) -> Result<&str> {
-                if self.0.trim().is_empty() {
-                    Err(Error::invalid(field, "must not be empty"))
-                } else {
-                    Ok(&self.0)
-                }
+                check_segment(&self.0).map_err(|reason| Error::invalid(field, reason))?;
+                Ok(&self.0)
             }
         }
         impl From<&str> for $name {
@@ -94,3 +120,35 @@ id_type!(
     /// The id of a cloud-storage integration.
     IntegrationId
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_must_stay_one_path_segment() {
+        for ok in [
+            "66659a3efa7835326810120c",
+            "marengo2.6",
+            "...",
+            ".a",
+            "a.",
+            "a b",
+            "a/b",
+            "a?b#c",
+            "%2e%2e",
+            "é",
+            "a%",
+        ] {
+            assert_eq!(check_segment(ok), Ok(()), "{ok:?}");
+        }
+        for bad in ["", "  ", ".", "..", "a\\b", "\\", "\\.."] {
+            assert!(check_segment(bad).is_err(), "{bad:?}");
+        }
+        let e = VideoId::from("..").checked("video_id").unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidInput { field, .. } if field == "video_id"),
+            "{e:?}"
+        );
+    }
+}

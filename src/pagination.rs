@@ -9,7 +9,15 @@
 //!   page; `pages()` / `items()` follow the tokens.
 //!
 //! Every walk ends on the last page (`page >= total_page`), on an empty page, and when the server
-//! repeats a page number or a token, so a misbehaving server cannot make it loop forever.
+//! repeats a page number or a token, so a misbehaving server cannot make it loop forever. The
+//! number of pages is fixed by the first page: a later page that reports more pages does not
+//! extend the walk (a `total_page` that grows on every page would never end), one that reports
+//! fewer ends it there. Walks are lazy: with `.concurrency(n)` at most `n` pages are requested
+//! ahead of the page you are reading, and `n` is capped at [`MAX_CONCURRENCY`].
+//!
+//! A page token goes into the URL path of the next request (`/search/{token}`): one that is not a
+//! single path segment (`..`, a backslash, empty) ends the walk with [`Error::Protocol`] before
+//! anything is sent.
 //!
 //! ```no_run
 //! # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
@@ -28,6 +36,11 @@ use crate::raw::types::{PageInfo, TokenPageInfo};
 
 /// The largest `page_limit` the API accepts.
 pub const MAX_PAGE_LIMIT: u64 = 50;
+
+/// The most pages a walk fetches at once (`.concurrency(n)` is capped at this). Sixteen requests
+/// in flight already saturate what one API key is allowed; more only queue at the server and
+/// hold memory for pages nobody has asked for yet.
+pub const MAX_CONCURRENCY: usize = 16;
 
 /// Checks a `page_limit` before any request is sent.
 pub(crate) fn check_page_limit(limit: Option<u64>) -> Result<()> {
@@ -106,6 +119,8 @@ enum State<T> {
     Sequential {
         next: u64,
         previous: Option<u64>,
+        /// The last page to fetch, as the first page said (`None`: unknown).
+        last: Option<u64>,
     },
     Concurrent {
         inner: BoxStream<'static, Result<Page<T>>>,
@@ -115,12 +130,13 @@ enum State<T> {
 }
 
 /// Every page from `start`, fetching up to `concurrency` pages at once once the total is known.
+/// The first page's `total_page` bounds the walk (see the module docs).
 pub(crate) fn page_stream<T: Send + 'static>(
     fetch: FetchPage<T>,
     start: u64,
     concurrency: usize,
 ) -> BoxStream<'static, Result<Page<T>>> {
-    let concurrency = concurrency.max(1);
+    let concurrency = concurrency.clamp(1, MAX_CONCURRENCY);
     stream::unfold(State::Start, move |state| {
         let fetch = fetch.clone();
         async move {
@@ -134,24 +150,29 @@ pub(crate) fn page_stream<T: Send + 'static>(
                             State::Done
                         } else if let (true, Some(total)) = (concurrency > 1, page.total_pages()) {
                             let f = fetch.clone();
-                            let inner = stream::iter(start + 1..=total)
+                            let inner = stream::iter(start.saturating_add(1)..=total)
                                 .map(move |n| f(n))
                                 .buffered(concurrency)
                                 .boxed();
                             State::Concurrent {
                                 inner,
-                                expected: start + 1,
+                                expected: start.saturating_add(1),
                             }
                         } else {
                             State::Sequential {
-                                next: start + 1,
+                                next: start.saturating_add(1),
                                 previous: page.reported_page(),
+                                last: page.total_pages(),
                             }
                         };
                         Some((Ok(page), next))
                     }
                 },
-                State::Sequential { next, previous } => match fetch(next).await {
+                State::Sequential {
+                    next,
+                    previous,
+                    last,
+                } => match fetch(next).await {
                     Err(e) => Some((Err(e), State::Done)),
                     Ok(page) => {
                         let repeated = previous.is_some() && page.reported_page() == previous;
@@ -161,12 +182,26 @@ pub(crate) fn page_stream<T: Send + 'static>(
                             }
                             return None;
                         }
-                        let state = if page.is_last() {
+                        // The first page's count bounds the walk; a smaller one ends it sooner.
+                        let last = match (last, page.total_pages()) {
+                            (Some(a), Some(b)) => {
+                                if b > a {
+                                    tracing::warn!(
+                                        page = next,
+                                        "the page count grew from {a} to {b}; the walk ends at {a}"
+                                    );
+                                }
+                                Some(a.min(b))
+                            }
+                            (a, b) => a.or(b),
+                        };
+                        let state = if page.is_last() || last.is_some_and(|l| next >= l) {
                             State::Done
                         } else {
                             State::Sequential {
-                                next: next + 1,
+                                next: next.saturating_add(1),
                                 previous: page.reported_page(),
+                                last,
                             }
                         };
                         Some((Ok(page), state))
@@ -189,13 +224,17 @@ pub(crate) fn page_stream<T: Send + 'static>(
                             }
                             return None;
                         }
-                        Some((
-                            Ok(page),
+                        // A page that reports fewer pages ends the walk after it; more pages do not
+                        // extend it (the range was fixed by the first page).
+                        let state = if page.is_last() {
+                            State::Done
+                        } else {
                             State::Concurrent {
                                 inner,
-                                expected: expected + 1,
-                            },
-                        ))
+                                expected: expected.saturating_add(1),
+                            }
+                        };
+                        Some((Ok(page), state))
                     }
                 },
             }
@@ -246,7 +285,9 @@ pub(crate) type FetchToken<P> =
     std::sync::Arc<dyn Fn(String) -> BoxFuture<'static, Result<P>> + Send + Sync>;
 
 /// The first page, then every page its tokens lead to. Ends on a missing or repeated token and on
-/// an empty page.
+/// an empty page; a token that is not one URL path segment is an [`Error::Protocol`]. Seen tokens
+/// are remembered by hash (8 bytes each), so an endless walk cannot grow memory by the tokens'
+/// size.
 pub(crate) fn token_stream<P>(
     first: BoxFuture<'static, Result<P>>,
     next: FetchToken<P>,
@@ -257,18 +298,24 @@ where
 {
     enum S<P> {
         First(BoxFuture<'static, Result<P>>),
-        Next(String, HashSet<String>),
+        Next(String, HashSet<u64>),
+        Fail(Error),
         Done,
     }
-    let step = move |result: Result<P>, mut seen: HashSet<String>| match result {
+    let step = move |result: Result<P>, mut seen: HashSet<u64>| match result {
         Err(e) => Some((Err(e), S::Done)),
         Ok(page) => {
             let (len, token) = view(&page);
             let state = match token {
-                Some(t) if len > 0 && seen.insert(t.clone()) => S::Next(t, seen),
-                Some(_) if len > 0 => {
-                    tracing::warn!("server repeated a page token; stopping");
-                    S::Done
+                Some(t) if len > 0 => {
+                    if let Err(why) = check_token(&t) {
+                        S::Fail(why)
+                    } else if seen.insert(token_hash(&t)) {
+                        S::Next(t, seen)
+                    } else {
+                        tracing::warn!("server repeated a page token; stopping");
+                        S::Done
+                    }
                 }
                 _ => S::Done,
             };
@@ -280,12 +327,43 @@ where
         async move {
             match state {
                 S::Done => None,
+                S::Fail(e) => Some((Err(e), S::Done)),
                 S::First(f) => step(f.await, HashSet::new()),
                 S::Next(token, seen) => step(next(token).await, seen),
             }
         }
     })
     .boxed()
+}
+
+/// The longest page token accepted (it goes into a URL path).
+const MAX_TOKEN_LEN: usize = 4096;
+
+/// Checks a server-sent page token before it goes into the next request's path.
+fn check_token(token: &str) -> Result<()> {
+    let why = if token.len() > MAX_TOKEN_LEN {
+        Some(format!(
+            "next_page_token is {} bytes long (at most {MAX_TOKEN_LEN})",
+            token.len()
+        ))
+    } else {
+        crate::ids::check_segment(token)
+            .err()
+            .map(|why| format!("next_page_token {why}"))
+    };
+    match why {
+        None => Ok(()),
+        Some(reason) => Err(Error::Protocol {
+            reason,
+            attempts: 1,
+            source: None,
+        }),
+    }
+}
+
+fn token_hash(token: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(token)
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ pub struct RateLimit {
     pub remaining: Option<u64>,
     /// `X-Ratelimit-Used`: requests used in the window.
     pub used: Option<u64>,
-    /// `X-Ratelimit-Reset`: when the window resets (sent as UTC epoch seconds).
+    /// `X-Ratelimit-Reset`: when the window resets (sent as UTC epoch seconds; `None` when absent,
+    /// not a number, or beyond what the platform's clock can represent).
     pub reset: Option<SystemTime>,
 }
 
@@ -53,9 +54,10 @@ impl RateLimit {
             limit: limit.flatten(),
             remaining: remaining.flatten(),
             used: used.flatten(),
+            // Checked: a reset too far in the future for the platform's clock is no reset.
             reset: reset
                 .flatten()
-                .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
+                .and_then(|secs| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))),
         };
         (snapshot != Self::empty()).then_some(snapshot)
     }
@@ -91,17 +93,31 @@ impl std::fmt::Display for RateLimit {
             show(self.used)
         )?;
         if let Some(reset) = self.reset {
-            let secs = reset
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default();
-            write!(
-                f,
-                ", resets at {}",
-                httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-            )?;
+            write!(f, ", resets at {}", HttpDate(reset))?;
         }
         Ok(())
+    }
+}
+
+/// An HTTP date (`Mon, 10 Jun 2024 00:00:00 GMT`) for any `SystemTime`, without panicking: years
+/// past 9999 are written out in full (where `httpdate` panics), a time before 1970 shows as the
+/// epoch, one beyond the calendar as epoch seconds.
+struct HttpDate(SystemTime);
+
+impl std::fmt::Display for HttpDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self
+            .0
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let date = i64::try_from(secs)
+            .ok()
+            .and_then(|s| chrono::DateTime::<chrono::Utc>::from_timestamp(s, 0));
+        match date {
+            Some(d) => write!(f, "{}", d.format("%a, %d %b %Y %H:%M:%S GMT")),
+            None => write!(f, "epoch second {secs}"),
+        }
     }
 }
 
@@ -160,5 +176,37 @@ mod tests {
         h.append("x-ratelimit-used", HeaderValue::from_static("n/a"));
         h.append("x-ratelimit-used", HeaderValue::from_static("5"));
         assert_eq!(RateLimit::from_headers(&h), None);
+    }
+
+    #[test]
+    fn absurd_resets_neither_panic_nor_print_wrong_dates() {
+        for (value, shown) in [
+            ("18446744073709551615", None),
+            (
+                "253402300800",
+                Some("resets at Sat, 01 Jan +10000 00:00:00 GMT"),
+            ),
+            ("0", Some("resets at Thu, 01 Jan 1970 00:00:00 GMT")),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("x-ratelimit-reset", HeaderValue::from_str(value).unwrap());
+            h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+            let r = RateLimit::from_headers(&h).unwrap();
+            let text = r.to_string();
+            match shown {
+                Some(s) => assert!(text.contains(s), "{value}: {text}"),
+                None => assert!(!text.contains("resets"), "{value}: {text}"),
+            }
+        }
+        // A SystemTime beyond any calendar still prints.
+        let far = RateLimit {
+            limit: None,
+            remaining: None,
+            used: None,
+            reset: SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(i64::MAX as u64)),
+        };
+        if far.reset.is_some() {
+            assert!(far.to_string().contains("epoch second"), "{far}");
+        }
     }
 }

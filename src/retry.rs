@@ -3,16 +3,22 @@
 //! Every request the crate sends, generated or hand-written, goes through one retry loop (in the
 //! transport). This module holds the policy it follows; the defaults are:
 //!
-//! | setting | default | why |
+//! | setting (setter / getter) | default | why |
 //! |---|---|---|
-//! | [`max_retries`](RetryPolicy::max_retries) | 2 (3 attempts) | rides out a blip without tripling a real outage's latency |
-//! | [`initial_backoff`](RetryPolicy::initial_backoff) | 500 ms | a restarted backend is usually back within a second |
-//! | [`max_backoff`](RetryPolicy::max_backoff) | 30 s | the cap of any computed delay |
-//! | [`max_retry_after`](RetryPolicy::max_retry_after) | 60 s | a server may ask for longer (the v1.2 rate-limit window is a day): then the typed rate-limit error is returned at once instead of sleeping |
-//! | [`retry_non_idempotent`](RetryPolicy::retry_non_idempotent) | false | a POST that creates something is not repeated once it may have reached the server |
+//! | [`with_max_retries`](RetryPolicy::with_max_retries) / [`max_retries`](RetryPolicy::max_retries) | 2 (3 attempts) | rides out a blip without tripling a real outage's latency |
+//! | [`with_initial_backoff`](RetryPolicy::with_initial_backoff) / [`initial_backoff`](RetryPolicy::initial_backoff) | 500 ms | a restarted backend is usually back within a second |
+//! | [`with_max_backoff`](RetryPolicy::with_max_backoff) / [`max_backoff`](RetryPolicy::max_backoff) | 30 s | the cap of any computed delay |
+//! | [`with_max_retry_after`](RetryPolicy::with_max_retry_after) / [`max_retry_after`](RetryPolicy::max_retry_after) | 60 s | a server may ask for longer (the v1.2 rate-limit window is a day): then the typed rate-limit error is returned at once instead of sleeping |
+//! | [`with_retry_non_idempotent`](RetryPolicy::with_retry_non_idempotent) / [`retry_non_idempotent`](RetryPolicy::retry_non_idempotent) | false | a POST that creates something is not repeated once it may have reached the server |
+//!
+//! Setters follow the aws-sdk convention (`with_*`, consuming and returning the policy); getters
+//! have the plain names.
 //!
 //! Retried statuses: 408, 429, 500, 502, 503, 504; retried failures: connection errors, and for
-//! requests that are safe to repeat, timeouts and other transport errors. Requests that are safe
+//! requests that are safe to repeat, timeouts (a stalled upload included) and other transport
+//! errors. Never retried: redirects (the client follows none), malformed responses (an oversized
+//! or unparsable head) and responses over the size limit: the same request would get the same
+//! answer. Requests that are safe
 //! to repeat are GET/PUT/DELETE and the read-only POSTs (search, classify, gist, summarize,
 //! generate, embed). POSTs that create something (marked `x-twelvelabs-creates` in `openapi.yaml`:
 //! index, task, transfer import, embed task) are retried only when the request surely did not get
@@ -27,11 +33,12 @@
 //! use twelvelabs::RetryPolicy;
 //!
 //! let policy = RetryPolicy::default()
-//!     .max_retries(4)
-//!     .initial_backoff(Duration::from_millis(200))
-//!     .max_retry_after(Duration::from_secs(5));
-//! assert_eq!(policy.get_max_retries(), 4);
-//! assert_eq!(RetryPolicy::disabled().get_max_retries(), 0);
+//!     .with_max_retries(4)
+//!     .with_initial_backoff(Duration::from_millis(200))
+//!     .with_max_retry_after(Duration::from_secs(5));
+//! assert_eq!(policy.max_retries(), 4);
+//! assert_eq!(policy.max_retry_after(), Duration::from_secs(5));
+//! assert_eq!(RetryPolicy::disabled().max_retries(), 0);
 //! ```
 
 use std::time::{Duration, SystemTime};
@@ -71,26 +78,26 @@ impl RetryPolicy {
     }
 
     /// How many times a failed request is retried (0 disables retries). Default 2.
-    pub fn max_retries(mut self, n: u32) -> Self {
+    pub fn with_max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;
         self
     }
 
     /// The base of the exponential backoff. Default 500 ms.
-    pub fn initial_backoff(mut self, d: Duration) -> Self {
+    pub fn with_initial_backoff(mut self, d: Duration) -> Self {
         self.initial_backoff = d;
         self
     }
 
     /// The cap of a computed backoff delay. Default 30 s.
-    pub fn max_backoff(mut self, d: Duration) -> Self {
+    pub fn with_max_backoff(mut self, d: Duration) -> Self {
         self.max_backoff = d;
         self
     }
 
     /// The longest wait the client accepts from `Retry-After` / `X-Ratelimit-Reset`. A server that
     /// asks for longer gets no retry: the rate-limit error is returned at once. Default 60 s.
-    pub fn max_retry_after(mut self, d: Duration) -> Self {
+    pub fn with_max_retry_after(mut self, d: Duration) -> Self {
         self.max_retry_after = d;
         self
     }
@@ -98,19 +105,34 @@ impl RetryPolicy {
     /// Also retry POSTs that create something (index, task, transfer import, embed task) after
     /// errors where the request may have reached the server (500, 502, 504, timeouts). This can
     /// create duplicates. Default false.
-    pub fn retry_non_idempotent(mut self, yes: bool) -> Self {
+    pub fn with_retry_non_idempotent(mut self, yes: bool) -> Self {
         self.retry_non_idempotent = yes;
         self
     }
 
-    /// The configured number of retries.
-    pub fn get_max_retries(&self) -> u32 {
+    /// How many times a failed request is retried.
+    pub fn max_retries(&self) -> u32 {
         self.max_retries
     }
 
-    /// The configured longest acceptable server-requested wait.
-    pub fn get_max_retry_after(&self) -> Duration {
+    /// The base of the exponential backoff.
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The cap of a computed backoff delay.
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// The longest server-requested wait the client accepts.
+    pub fn max_retry_after(&self) -> Duration {
         self.max_retry_after
+    }
+
+    /// Whether POSTs that create something are retried after errors where they may have landed.
+    pub fn retry_non_idempotent(&self) -> bool {
+        self.retry_non_idempotent
     }
 
     /// Whether a response with `status` may be retried for a request of this kind.
@@ -124,11 +146,21 @@ impl RetryPolicy {
 
     /// Whether a transport error may be retried for a request of this kind.
     pub(crate) fn retries_error(&self, error: &reqwest::Error, kind: RequestKind) -> bool {
-        if error.is_builder() || error.is_redirect() || error.is_decode() {
+        if error.is_builder()
+            || error.is_redirect()
+            || error.is_decode()
+            || crate::transport::is_protocol_violation(error)
+        {
             return false;
         }
         // A failed connect never reached the server; anything else (timeout, reset) may have.
-        error.is_connect() || kind == RequestKind::Repeatable || self.retry_non_idempotent
+        error.is_connect() || self.retries_timeout(kind)
+    }
+
+    /// Whether an attempt that timed out (or stalled) may be retried for a request of this kind:
+    /// the request may have reached the server.
+    pub(crate) fn retries_timeout(&self, kind: RequestKind) -> bool {
+        kind == RequestKind::Repeatable || self.retry_non_idempotent
     }
 
     /// The backoff before retry number `retry` (1-based), with jitter.
@@ -204,8 +236,8 @@ mod tests {
     #[test]
     fn backoff_grows_exponentially_with_equal_jitter_and_is_capped() {
         let p = RetryPolicy::default()
-            .initial_backoff(Duration::from_millis(500))
-            .max_backoff(Duration::from_secs(3));
+            .with_initial_backoff(Duration::from_millis(500))
+            .with_max_backoff(Duration::from_secs(3));
         for _ in 0..200 {
             let d1 = p.backoff(1);
             assert!(
@@ -243,7 +275,9 @@ mod tests {
             assert!(!p.retries_status(s, c), "{s}");
             assert!(p.retries_status(s, r), "{s}");
             assert!(
-                p.clone().retry_non_idempotent(true).retries_status(s, c),
+                p.clone()
+                    .with_retry_non_idempotent(true)
+                    .retries_status(s, c),
                 "{s}"
             );
         }

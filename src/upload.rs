@@ -279,6 +279,13 @@ impl MultipartForm {
         Ok(())
     }
 
+    /// Whether the form streams a file (a path, bytes or a reader, not only URLs and text): the
+    /// transport then applies the upload timeout and the upload stall watch instead of the request
+    /// timeout.
+    pub(crate) fn streams_file(&self) -> bool {
+        self.media.iter().any(|(_, _, media, _)| !media.is_url())
+    }
+
     /// Builds the form for one attempt; `None` when a part cannot be sent again.
     pub(crate) fn build(&self, progress: Option<Progress>) -> Option<Form> {
         let mut form = Form::new();

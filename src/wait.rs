@@ -1,11 +1,15 @@
 //! Waiting for tasks (video indexing, video embedding), modelled on aws-sdk-rust waiters.
 //!
 //! A waiter polls with backoff and jitter between a minimum and a maximum delay, uses the task's
-//! own estimate (`process.remain_seconds`, `estimated_time`) to skip useless polls, never sleeps
-//! past its deadline, and ends with the ready task, [`Error::TaskFailed`], or
-//! [`Error::WaitTimeout`] carrying the last state. Poll errors go through the client's retry
-//! policy; one that is still retryable afterwards does not end the wait before the deadline, any
-//! other does. It is a plain future: dropping it stops it.
+//! own estimate (`process.remain_seconds`, `estimated_time`) to skip useless polls, and ends with
+//! the ready task, [`Error::TaskFailed`], or [`Error::WaitTimeout`] carrying the last state. Poll
+//! errors go through the client's retry policy; one that is still retryable afterwards does not
+//! end the wait before the deadline, any other does. It is a plain future: dropping it stops it.
+//!
+//! The deadline is hard: no sleep runs past it, and every poll — with its retries and the
+//! `Retry-After` waits inside the transport — runs under the time that remains, so a silent or
+//! rate-limiting server cannot stretch `max_wait`. A waiter ends within a few milliseconds of its
+//! deadline.
 //!
 //! ```no_run
 //! # async fn demo(tl: twelvelabs::Client) -> twelvelabs::Result<()> {
@@ -243,19 +247,18 @@ impl<T: Pollable> Wait<T> {
                     return Some((Err(Error::TaskFailed(Box::new(failed.waited()))), st));
                 }
                 let started = *st.started.get_or_insert_with(Instant::now);
+                let timed_out = |st: &mut St<T>| {
+                    st.done = true;
+                    Error::WaitTimeout {
+                        waited: started.elapsed(),
+                        last: st.last.clone().map(|t| Box::new(t.waited())),
+                    }
+                };
                 if let Some(last) = &st.last {
                     // Sleep before the next poll, never past the deadline.
                     let elapsed = started.elapsed();
                     if elapsed >= max_wait {
-                        st.done = true;
-                        let last = Box::new(last.clone().waited());
-                        return Some((
-                            Err(Error::WaitTimeout {
-                                waited: elapsed,
-                                last,
-                            }),
-                            st,
-                        ));
+                        return Some((Err(timed_out(&mut st)), st));
                     }
                     let delay = match last.hint() {
                         Some(h) if h > min_delay => {
@@ -267,10 +270,16 @@ impl<T: Pollable> Wait<T> {
                             backoff(min_delay, max_delay, st.polls_without_hint)
                         }
                     };
-                    tokio::time::sleep(delay.min(max_wait - elapsed)).await;
+                    tokio::time::sleep(delay.min(max_wait.saturating_sub(elapsed))).await;
                 }
                 loop {
-                    match poll().await {
+                    // Every poll, its retries and its Retry-After waits included, gets only the
+                    // time that remains.
+                    let remaining = max_wait.saturating_sub(started.elapsed());
+                    let Ok(polled) = tokio::time::timeout(remaining, poll()).await else {
+                        return Some((Err(timed_out(&mut st)), st));
+                    };
+                    match polled {
                         Ok(task) => {
                             if let Some(f) = &on_update {
                                 f(&task);

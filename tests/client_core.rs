@@ -22,8 +22,8 @@ const TASK_ID: &str = "66659a3efa7835326810120c";
 /// Fast retries so the tests do not sleep for long.
 fn fast() -> RetryPolicy {
     RetryPolicy::default()
-        .initial_backoff(Duration::from_millis(5))
-        .max_backoff(Duration::from_millis(20))
+        .with_initial_backoff(Duration::from_millis(5))
+        .with_max_backoff(Duration::from_millis(20))
 }
 
 fn client(server: &ScriptServer, retry: RetryPolicy) -> Client {
@@ -111,7 +111,7 @@ async fn a_creating_post_is_retried_on_503_and_when_opted_in_on_500() {
         Reply::json(200, r#"{"_id":"666599d4e6fb7df29de0f89c"}"#),
     ])
     .await;
-    let tl = client(&server, fast().retry_non_idempotent(true));
+    let tl = client(&server, fast().with_retry_non_idempotent(true));
     tl.call(tl.raw().create_index().body(index_body()).send())
         .await
         .unwrap();
@@ -360,7 +360,12 @@ async fn a_caller_supplied_http_client_still_sends_the_key() {
     let tl = Client::builder()
         .api_key(KEY)
         .base_url(&server.base_url)
-        .http_client(reqwest::Client::new())
+        .http_client(
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        )
         .user_agent("my-app/1.0")
         .build()
         .unwrap();

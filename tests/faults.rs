@@ -167,8 +167,8 @@ fn client_with(
         .base_url(&server.base_url)
         .retry_policy(
             RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .max_backoff(Duration::from_millis(20)),
+                .with_initial_backoff(Duration::from_millis(5))
+                .with_max_backoff(Duration::from_millis(20)),
         ))
     .build()
     .unwrap()
@@ -195,7 +195,7 @@ async fn connection_refused() {
     let tl = Client::builder()
         .api_key("k")
         .base_url(format!("http://127.0.0.1:{port}"))
-        .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_millis(5)))
+        .retry_policy(RetryPolicy::default().with_initial_backoff(Duration::from_millis(5)))
         .build()
         .unwrap();
     let e = within(Duration::from_secs(5), get_task(&tl))
@@ -729,7 +729,7 @@ async fn task_never_ready() {
     .await
     .unwrap_err();
     assert!(
-        matches!(&e, Error::WaitTimeout { last, .. } if last.status() == "indexing"),
+        matches!(&e, Error::WaitTimeout { last: Some(last), .. } if last.status() == "indexing"),
         "{e:?}"
     );
 }

@@ -16,7 +16,11 @@ const KEY: &str = "tlk_RAW_TEST_0123456789";
 
 fn client(server: &MockServer) -> raw::Client {
     let transport = Transport::new(Some(KEY.to_owned().into()));
-    raw::Client::new_with_client(&server.url("/v1.2"), reqwest::Client::new(), transport)
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    raw::Client::new_with_client(&server.url("/v1.2"), http, transport)
 }
 
 fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {

@@ -62,7 +62,7 @@ async fn tracing_and_printing_never_show_the_key() {
     let tl = Client::builder()
         .api_key(KEY)
         .base_url(&server.base_url)
-        .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_millis(5)))
+        .retry_policy(RetryPolicy::default().with_initial_backoff(Duration::from_millis(5)))
         .build()
         .unwrap();
     let get = || {

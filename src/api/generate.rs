@@ -27,7 +27,7 @@ use futures::stream::{BoxStream, Stream, StreamExt};
 
 use super::build;
 use crate::Client;
-use crate::error::{DecodeError, Error, Result};
+use crate::error::{DecodeError, Error, Result, SizeLimited};
 use crate::ids::VideoId;
 use crate::raw::operations;
 use crate::raw::types::{
@@ -311,7 +311,7 @@ impl GenerateText {
             .join(", ");
         let response = self
             .client
-            .execute_raw(op, &[], |request| {
+            .execute_raw(op, &[], false, |request| {
                 request
                     .header(reqwest::header::ACCEPT, accept.as_str())
                     .json(&body)
@@ -320,13 +320,19 @@ impl GenerateText {
             })
             .await?;
         let status = response.status();
+        let max_line = usize::try_from(self.client.config().max_response_bytes)
+            .unwrap_or(usize::MAX)
+            .min(MAX_STREAM_LINE_BYTES);
+        let client = self.client.clone();
         Ok(TextStream::new(
             response
                 .bytes_stream()
                 .map(|r| r.map_err(|e| crate::client::transport_error(e, 1)))
                 .boxed(),
             status,
-        ))
+            max_line,
+        )
+        .redacted(move |e| client.redact(e)))
     }
 }
 
@@ -350,25 +356,64 @@ pub enum TextEvent {
     Other(serde_json::Value),
 }
 
-/// Splits bytes into lines, however they were chunked.
-#[derive(Default, Debug)]
+/// The longest line of the generation stream accepted: 1 MiB (or the client's
+/// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes), when smaller). An event is a
+/// few hundred bytes; a longer line is [`Error::ResponseTooLarge`] and ends the stream.
+pub const MAX_STREAM_LINE_BYTES: usize = 1024 * 1024;
+
+/// Splits bytes into lines, however they were chunked. Each byte is scanned for a newline once
+/// (only new bytes are searched), and a line may not grow past `max_line`.
+#[derive(Debug)]
 pub(crate) struct LineSplitter {
     buf: Vec<u8>,
+    /// How much of `buf` is known to hold no newline.
+    scanned: usize,
+    max_line: usize,
 }
 
+/// A line longer than the limit.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct LineTooLong;
+
 impl LineSplitter {
-    pub(crate) fn push(&mut self, chunk: &[u8]) -> Vec<Vec<u8>> {
+    pub(crate) fn new(max_line: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            scanned: 0,
+            max_line,
+        }
+    }
+
+    /// Adds a chunk; returns the lines it completed (without their `\n`).
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> std::result::Result<Vec<Vec<u8>>, LineTooLong> {
         self.buf.extend_from_slice(chunk);
         let mut lines = Vec::new();
-        while let Some(i) = self.buf.iter().position(|b| *b == b'\n') {
-            let rest = self.buf.split_off(i + 1);
-            let mut line = std::mem::replace(&mut self.buf, rest);
-            line.pop();
-            lines.push(line);
+        let mut start = 0;
+        while let Some(offset) = self
+            .buf
+            .get(self.scanned..)
+            .and_then(|new| new.iter().position(|b| *b == b'\n'))
+        {
+            let end = self.scanned + offset;
+            let line = self.buf.get(start..end).unwrap_or_default();
+            if line.len() > self.max_line {
+                return Err(LineTooLong);
+            }
+            lines.push(line.to_vec());
+            start = end + 1;
+            self.scanned = start;
         }
-        lines
+        self.buf.drain(..start);
+        self.scanned = self.buf.len();
+        if self.buf.len() > self.max_line {
+            return Err(LineTooLong);
+        }
+        Ok(lines)
     }
+
+    /// The last line, when the bytes did not end with a newline.
     pub(crate) fn finish(&mut self) -> Option<Vec<u8>> {
+        self.scanned = 0;
         (!self.buf.is_empty()).then(|| std::mem::take(&mut self.buf))
     }
 }
@@ -427,7 +472,9 @@ pub(crate) fn parse_line(
 
 /// The events of a generation, as a `Stream` of `Result<TextEvent>`. Ends after `stream_end`; a
 /// `stream_error` event, an error object, or an end without `stream_end` is an
-/// [`Error::StreamFailed`] item (the last).
+/// [`Error::StreamFailed`] item (the last). A line longer than [`MAX_STREAM_LINE_BYTES`] is an
+/// [`Error::ResponseTooLarge`] item (the last); the body is also bounded by the client's
+/// response ceiling and stall timeout.
 pub struct TextStream {
     inner: BoxStream<'static, Result<TextEvent>>,
 }
@@ -442,6 +489,7 @@ impl TextStream {
     pub(crate) fn new(
         bytes: BoxStream<'static, Result<Bytes>>,
         status: reqwest::StatusCode,
+        max_line: usize,
     ) -> Self {
         struct St {
             bytes: BoxStream<'static, Result<Bytes>>,
@@ -452,7 +500,7 @@ impl TextStream {
         }
         let st = St {
             bytes,
-            lines: LineSplitter::default(),
+            lines: LineSplitter::new(max_line),
             queue: Default::default(),
             ended: false,
             finished: false,
@@ -478,13 +526,20 @@ impl TextStream {
                     return None;
                 }
                 match st.bytes.next().await {
-                    Some(Ok(chunk)) => {
-                        for line in st.lines.push(&chunk) {
-                            if let Some(e) = parse_line(&line, Some(status)).transpose() {
-                                st.queue.push_back(e);
+                    Some(Ok(chunk)) => match st.lines.push(&chunk) {
+                        Ok(lines) => {
+                            for line in lines {
+                                if let Some(e) = parse_line(&line, Some(status)).transpose() {
+                                    st.queue.push_back(e);
+                                }
                             }
                         }
-                    }
+                        Err(LineTooLong) => st.queue.push_back(Err(Error::ResponseTooLarge {
+                            limit: max_line as u64,
+                            declared: None,
+                            what: SizeLimited::StreamLine,
+                        })),
+                    },
                     Some(Err(e)) => st.queue.push_back(Err(e)),
                     None => {
                         if let Some(line) = st.lines.finish()
@@ -518,6 +573,13 @@ impl TextStream {
         Self { inner }
     }
 
+    /// Passes every error through `redact` (the client's key redaction).
+    fn redacted(self, redact: impl Fn(Error) -> Error + Send + 'static) -> Self {
+        Self {
+            inner: self.inner.map(move |item| item.map_err(&redact)).boxed(),
+        }
+    }
+
     /// Reads the whole stream and returns the text.
     pub async fn collect_text(mut self) -> Result<String> {
         let mut text = String::new();
@@ -549,6 +611,7 @@ mod tests {
         TextStream::new(
             futures::stream::iter(items).boxed(),
             reqwest::StatusCode::OK,
+            MAX_STREAM_LINE_BYTES,
         )
     }
 
@@ -617,6 +680,50 @@ mod tests {
         assert_eq!(events.len(), 2);
     }
 
+    #[test]
+    fn the_line_splitter_scans_each_byte_once_and_refuses_long_lines() {
+        let mut s = LineSplitter::new(8);
+        assert_eq!(s.push(b"ab").unwrap(), Vec::<Vec<u8>>::new());
+        assert_eq!(s.scanned, 2);
+        assert_eq!(s.push(b"c\nde").unwrap(), vec![b"abc".to_vec()]);
+        assert_eq!((s.buf.as_slice(), s.scanned), (&b"de"[..], 2));
+        assert_eq!(s.push(b"\n\nf").unwrap(), vec![b"de".to_vec(), vec![]]);
+        assert_eq!(s.finish(), Some(b"f".to_vec()));
+        // A line without a newline may not grow past the limit…
+        let mut s = LineSplitter::new(8);
+        assert!(s.push(b"12345678").is_ok());
+        assert_eq!(s.push(b"9"), Err(LineTooLong));
+        // …nor may a complete one.
+        let mut s = LineSplitter::new(8);
+        assert_eq!(s.push(b"123456789\n"), Err(LineTooLong));
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_ends_the_stream_with_a_typed_error() {
+        let chunks: Vec<Result<Bytes>> = (0..100)
+            .map(|_| Ok(Bytes::from(vec![b'x'; 1000])))
+            .collect();
+        let events: Vec<_> = TextStream::new(
+            futures::stream::iter(chunks).boxed(),
+            reqwest::StatusCode::OK,
+            4096,
+        )
+        .collect()
+        .await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert!(
+            matches!(
+                &events[0],
+                Err(Error::ResponseTooLarge {
+                    limit: 4096,
+                    what: SizeLimited::StreamLine,
+                    ..
+                })
+            ),
+            "{events:?}"
+        );
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
 
@@ -636,7 +743,7 @@ mod tests {
             }
             let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
             let events: Vec<_> = rt.block_on(
-                TextStream::new(futures::stream::iter(chunks).boxed(), reqwest::StatusCode::OK).collect::<Vec<_>>(),
+                TextStream::new(futures::stream::iter(chunks).boxed(), reqwest::StatusCode::OK, MAX_STREAM_LINE_BYTES).collect::<Vec<_>>(),
             );
             // It ends, and it ends with either stream_end or an error.
             if let Some(last) = events.last() {
@@ -661,7 +768,7 @@ mod tests {
             let cut = cut.min(bytes.len());
             let chunks = vec![Ok(Bytes::copy_from_slice(&bytes[..cut])), Ok(Bytes::copy_from_slice(&bytes[cut..]))];
             let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-            let text = rt.block_on(TextStream::new(futures::stream::iter(chunks).boxed(), reqwest::StatusCode::OK).collect_text()).unwrap();
+            let text = rt.block_on(TextStream::new(futures::stream::iter(chunks).boxed(), reqwest::StatusCode::OK, MAX_STREAM_LINE_BYTES).collect_text()).unwrap();
             proptest::prop_assert_eq!(text, words.concat());
         }
     }

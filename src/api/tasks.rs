@@ -146,9 +146,7 @@ impl Tasks {
         let mut form = MultipartForm::default();
         form.media("file", "file", Media::path(file)).await?;
         self.client
-            .execute_raw(&operations::CREATE_TRANSFER, &[], |request| {
-                request.multipart(form.build(None)?).build().ok()
-            })
+            .post_form(&operations::CREATE_TRANSFER, &[], &form, None)
             .await?;
         Ok(())
     }

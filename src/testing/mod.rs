@@ -250,7 +250,9 @@ impl FakeServer {
         Client::builder()
             .api_key(&self.api_key)
             .base_url(&self.base_url)
-            .retry_policy(crate::RetryPolicy::default().initial_backoff(Duration::from_millis(20)))
+            .retry_policy(
+                crate::RetryPolicy::default().with_initial_backoff(Duration::from_millis(20)),
+            )
             .build()
     }
 
