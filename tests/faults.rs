@@ -1,7 +1,8 @@
 //! The fault matrix: what the client does when the network and the server misbehave. Each scenario
-//! is a test below, bounded in time, asserting the exact outcome. `SCENARIOS` is rendered into
-//! `docs/reliability.md`; `the_reliability_table_is_current` fails when the two drift (run it with
-//! `UPDATE_RELIABILITY_DOC=1` to rewrite the file).
+//! is a test below, bounded in time, asserting the exact outcome. `SCENARIOS`, and the hostile
+//! scenarios of `tests/hostile.rs` / `tests/hostile_memory.rs` (`hostile_support/scenarios.rs`),
+//! are rendered into `docs/reliability.md`; `the_reliability_table_is_current` fails when they
+//! drift (run it with `UPDATE_RELIABILITY_DOC=1` to rewrite the file).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,6 +10,8 @@
     clippy::indexing_slicing
 )]
 
+#[path = "hostile_support/scenarios.rs"]
+mod hostile_scenarios;
 mod support;
 
 use std::time::{Duration, Instant, SystemTime};
@@ -760,6 +763,30 @@ fn render_table() -> String {
     for (test, scenario, outcome) in SCENARIOS {
         s.push_str(&format!("| {scenario} | {outcome} | `{test}` |\n"));
     }
+    s.push_str(
+        "\n## Hostile networks\n\n\
+         Generated from `tests/hostile_support/scenarios.rs`; the tests are in `tests/hostile.rs` and, for\n\
+         memory, `tests/hostile_memory.rs` (its own process: the peak RSS of each scenario is measured from\n\
+         `/proc/self/status`). A loopback server written on raw TCP misbehaves on purpose; each test asserts the\n\
+         exact typed outcome and fails when the scenario does not end within its bound + 2 s. Across all of\n\
+         them: no panic, and no request carries the key to another origin.\n\n\
+         | scenario | outcome | bound | test |\n|---|---|---|---|\n",
+    );
+    for (test, scenario, outcome, ms) in hostile_scenarios::HOSTILE {
+        let bound = if ms % 1000 == 0 {
+            format!("{} s", ms / 1000)
+        } else {
+            format!("{} s", *ms as f64 / 1000.0)
+        };
+        let file = if test.starts_with("memory_") {
+            "hostile_memory.rs"
+        } else {
+            "hostile.rs"
+        };
+        s.push_str(&format!(
+            "| {scenario} | {outcome} | {bound} | `{file}`: `{test}` |\n"
+        ));
+    }
     s
 }
 
@@ -770,6 +797,16 @@ fn the_reliability_table_is_current() {
         assert!(
             source.contains(&format!("fn {test}(")),
             "scenario {test} has no test"
+        );
+    }
+    let hostile = [
+        include_str!("hostile.rs"),
+        include_str!("hostile_memory.rs"),
+    ];
+    for (test, ..) in hostile_scenarios::HOSTILE {
+        assert!(
+            hostile.iter().any(|s| s.contains(&format!("fn {test}("))),
+            "hostile scenario {test} has no test"
         );
     }
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reliability.md");
