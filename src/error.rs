@@ -170,8 +170,9 @@ pub enum TimeoutKind {
     Request,
     /// Sending a file took longer than [`ClientBuilder::upload_timeout`](crate::ClientBuilder::upload_timeout).
     Upload,
-    /// The server stopped reading the request body: no byte of it went out for `idle`
-    /// ([`ClientBuilder::stall_timeout`](crate::ClientBuilder::stall_timeout)).
+    /// A file upload stopped moving: no byte of it went out for `idle`
+    /// ([`ClientBuilder::stall_timeout`](crate::ClientBuilder::stall_timeout)), because the server
+    /// stopped taking it (or the reader you gave stopped producing).
     UploadStalled {
         /// How long no byte moved.
         idle: Duration,

@@ -1220,6 +1220,34 @@ async fn a_malformed_status_line_is_a_protocol_error() {
     assert_eq!(rogue.hits(), 1);
 }
 
+/// The README's table of limits states the defaults the builder has.
+#[test]
+fn the_readme_limits_table_matches_the_defaults() {
+    let readme = include_str!("../README.md");
+    let row = |name: &str| {
+        readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no README row for {name}"))
+    };
+    let tl = Client::new(KEY).unwrap();
+    let c = tl.config();
+    assert_eq!(c.connect_timeout, Duration::from_secs(10));
+    assert!(row("connect").starts_with("| connect | 10 s |"));
+    assert_eq!(c.request_timeout, Some(Duration::from_secs(300)));
+    assert!(row("request").starts_with("| request | 5 min |"));
+    assert_eq!(c.upload_timeout, None);
+    assert!(row("upload").starts_with("| upload | none |"));
+    assert_eq!(c.stall_timeout, Some(Duration::from_secs(30)));
+    assert!(row("stall").starts_with("| stall | 30 s |"));
+    assert_eq!(c.max_response_bytes, 128 << 20);
+    assert!(row("response size").starts_with("| response size | 128 MiB |"));
+    assert!(readme.contains("capped at 16 (`MAX_CONCURRENCY`)"));
+    assert_eq!(twelvelabs::pagination::MAX_CONCURRENCY, 16);
+    assert!(readme.contains("a line over 1 MiB"));
+    assert_eq!(twelvelabs::api::generate::MAX_STREAM_LINE_BYTES, 1 << 20);
+}
+
 /// Every scenario of this file has its test (memory ones live in `hostile_memory.rs`).
 #[test]
 fn every_scenario_has_a_test() {
