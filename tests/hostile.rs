@@ -264,8 +264,9 @@ async fn redirects_to_another_origin_are_not_followed() {
                     .send()
                     .await
                     .unwrap_err();
-                expected_hits += 2;
-                for e in [get, post] {
+                let upload = tl.embed().text("x").send().await.unwrap_err();
+                expected_hits += 3;
+                for e in [get, post, upload] {
                     assert!(
                         matches!(&e, Error::Redirect { status, location: Some(l) }
                         if status.as_u16() == code && *l == target),

@@ -353,7 +353,7 @@ macro_rules! page_number_list {
             }
 
             /// Fetch up to `n` pages at once once the number of pages is known (after the first
-            /// page), at most [`MAX_CONCURRENCY`]($crate::pagination::MAX_CONCURRENCY). Items still
+            /// page), at most [`MAX_CONCURRENCY`](crate::pagination::MAX_CONCURRENCY). Items still
             /// come in page order. Default 1.
             pub fn concurrency(mut self, n: usize) -> Self {
                 self.common.concurrency = n.max(1);

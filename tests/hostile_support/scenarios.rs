@@ -27,7 +27,7 @@ pub const HOSTILE: &[(&str, &str, &str, u64)] = &[
     // Redirects and the key.
     (
         "redirects_to_another_origin_are_not_followed",
-        "301, 302, 303, 307, 308 to another host:port, on a GET and a POST",
+        "301, 302, 303, 307, 308 to another host:port, on a GET, a POST and a multipart POST",
         "`Error::Redirect` with status and `Location`; 1 request (not retried); the other origin receives nothing",
         2_000,
     ),
