@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use twelvelabs::testing::{FakeServer, Fault};
-use twelvelabs::{Client, Engine, EngineOption, GistType, RetryPolicy};
+use twelvelabs::{Client, EngineConfig, EngineOption, GistType, RetryPolicy};
 
 /// How much RSS may grow between the end of the warm-up and the end of the run.
 const ALLOWED_DRIFT_MIB: f64 = 8.0;
@@ -105,8 +105,8 @@ async fn main() -> ExitCode {
         let index = tl
             .indexes()
             .create("soak")
-            .engine(Engine::new("marengo2.6").options([EngineOption::Visual]))
-            .engine(Engine::new("pegasus1").options([EngineOption::Visual]))
+            .engine(EngineConfig::new("marengo2.6").options([EngineOption::Visual]))
+            .engine(EngineConfig::new("pegasus1").options([EngineOption::Visual]))
             .send()
             .await?;
         let task = tl

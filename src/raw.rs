@@ -143,12 +143,9 @@ pub mod operations {
                             .ok_or_else(|| {
                                 Error::invalid(name.to_owned(), format!("{} needs it", self.id))
                             })?;
-                        if value.trim().is_empty() || value == "." || value == ".." {
-                            return Err(Error::invalid(
-                                name.to_owned(),
-                                "must be a non-empty id (not `.` or `..`)",
-                            ));
-                        }
+                        // The same check as every id: one URL path segment once encoded.
+                        crate::ids::check_segment(value)
+                            .map_err(|why| Error::invalid(name.to_owned(), why))?;
                         url.push_str(&progenitor_client::encode_path(value));
                     }
                 }

@@ -23,7 +23,9 @@ use proptest::prelude::*;
 use twelvelabs::api::generate::TextEvent;
 use twelvelabs::error::{SizeLimited, TimeoutKind};
 use twelvelabs::upload::Media;
-use twelvelabs::{Client, ClientBuilder, Engine, EngineOption, Error, RetryPolicy, SearchOption};
+use twelvelabs::{
+    Client, ClientBuilder, EngineConfig, EngineOption, Error, RetryPolicy, SearchOption,
+};
 
 const KEY: &str = "tlk_HOSTILE_7d3f9a1c5e2b4f60a8";
 const TASK_ID: &str = "66659a3efa7835326810120c";
@@ -260,7 +262,7 @@ async fn redirects_to_another_origin_are_not_followed() {
                 let post = tl
                     .indexes()
                     .create("x")
-                    .engine(Engine::new("marengo2.6").options([EngineOption::Visual]))
+                    .engine(EngineConfig::new("marengo2.6").options([EngineOption::Visual]))
                     .send()
                     .await
                     .unwrap_err();
@@ -468,7 +470,8 @@ async fn an_upload_then_silence() {
     let (out, took) = bounded(
         bound("an_upload_then_silence"),
         tl.embed()
-            .create_task(Media::bytes(vec![1u8; 8 << 20], "clip.mp4"))
+            .tasks()
+            .create(Media::bytes(vec![1u8; 8 << 20], "clip.mp4"))
             .send(),
     )
     .await;
@@ -509,7 +512,8 @@ async fn a_slow_upload_meets_the_upload_timeout() {
     let (out, took) = bounded(
         bound("a_slow_upload_meets_the_upload_timeout"),
         tl.embed()
-            .create_task(Media::bytes(vec![1u8; 64 << 20], "clip.mp4"))
+            .tasks()
+            .create(Media::bytes(vec![1u8; 64 << 20], "clip.mp4"))
             .send(),
     )
     .await;
@@ -783,7 +787,7 @@ async fn dot_segment_ids_are_refused_before_any_request() {
                     ("index_id", tl.indexes().get(id).await.map(drop)),
                     ("index_id", tl.indexes().delete(id).await.map(drop)),
                     ("engine_id", tl.engines().get(id).await.map(drop)),
-                    ("task_id", tl.embed().get_task(id).await.map(drop)),
+                    ("task_id", tl.embed().tasks().get(id).await.map(drop)),
                     ("index_id", tl.videos(id).list().send().await.map(drop)),
                 ];
                 for (field, out) in checks {
