@@ -222,6 +222,7 @@ pub async fn bounded<T>(bound: Duration, f: impl Future<Output = T>) -> (T, Dura
         .await
         .unwrap_or_else(|_| panic!("the scenario did not end within {bound:?} + 5 s"));
     let took = started.elapsed();
+    println!("took {took:?} (bound {bound:?})");
     assert!(
         took <= bound + Duration::from_secs(2),
         "took {took:?}, over the bound {bound:?} + 2 s"
