@@ -13,6 +13,9 @@ pub mod api;
 pub mod client;
 pub mod error;
 pub mod ids;
+#[cfg(feature = "ingest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ingest")))]
+pub mod ingest;
 pub mod pagination;
 pub mod rate_limit;
 pub mod raw;

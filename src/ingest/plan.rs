@@ -1,0 +1,173 @@
+//! Turning sources (files, folders, URLs) into the items to ingest, with every check that can be
+//! made before anything is sent.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::Source;
+use crate::upload::MAX_FILE_SIZE;
+
+/// File extensions taken from a folder (case-insensitive). A file named on its own is always
+/// taken, whatever its extension.
+pub const VIDEO_EXTENSIONS: &[&str] = &[
+    "3gp", "avi", "flv", "m2ts", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg", "mts", "mxf", "ogv",
+    "ts", "webm", "wmv",
+];
+
+/// How deep folders are walked; deeper ones are rejected (a bind-mount loop cannot recurse forever).
+const MAX_DEPTH: usize = 64;
+
+/// What planning found.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub(crate) items: Vec<(Source, u64)>,
+    /// Sources that will not be sent, with the reason: they count as failures.
+    pub(crate) rejected: Vec<(Source, String)>,
+    /// Files in folders that are not videos (or hidden): left alone, not failures.
+    pub(crate) ignored: Vec<(Source, String)>,
+}
+
+/// Expands and checks the sources (blocking file-system calls: run it off the async runtime).
+pub(crate) fn plan(sources: &[Source], recursive: bool) -> Plan {
+    let mut plan = Plan::default();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut seen_urls: HashSet<String> = HashSet::new();
+    for source in sources {
+        match source {
+            Source::Url(u) => match check_url(u) {
+                Ok(()) => {
+                    if seen_urls.insert(u.clone()) {
+                        plan.items.push((source.clone(), 0));
+                    }
+                }
+                Err(reason) => plan.rejected.push((source.clone(), reason)),
+            },
+            Source::File(p) => add_path(&mut plan, &mut seen, p, true, recursive, 0),
+        }
+    }
+    plan
+}
+
+fn check_url(u: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(u).map_err(|e| format!("not a valid URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("only http(s) URLs can be indexed".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    Ok(())
+}
+
+fn add_path(
+    plan: &mut Plan,
+    seen: &mut HashSet<PathBuf>,
+    path: &Path,
+    explicit: bool,
+    recursive: bool,
+    depth: usize,
+) {
+    let source = Source::File(path.to_path_buf());
+    let link = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            let reason = if e.kind() == std::io::ErrorKind::NotFound {
+                "does not exist".to_owned()
+            } else {
+                format!("cannot be read: {e}")
+            };
+            plan.rejected.push((source, reason));
+            return;
+        }
+    };
+    let is_link = link.file_type().is_symlink();
+    // Symbolic links are followed to their target, so the target is what gets checked and sent.
+    let meta = if is_link {
+        match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(_) => {
+                plan.rejected.push((source, "broken symbolic link".into()));
+                return;
+            }
+        }
+    } else {
+        link
+    };
+    if meta.is_dir() {
+        if is_link && !explicit {
+            // A link to a folder inside a folder could loop back: not followed.
+            plan.ignored.push((
+                source,
+                "symbolic link to a folder inside a folder: not followed".into(),
+            ));
+            return;
+        }
+        if !explicit && !recursive {
+            plan.ignored
+                .push((source, "sub-folder (recursion is off)".into()));
+            return;
+        }
+        if depth >= MAX_DEPTH {
+            plan.rejected
+                .push((source, format!("nested more than {MAX_DEPTH} folders deep")));
+            return;
+        }
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if !seen.insert(canonical) {
+            return;
+        }
+        let mut children: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => {
+                plan.rejected
+                    .push((source, format!("the folder cannot be read: {e}")));
+                return;
+            }
+        };
+        children.sort();
+        for child in children {
+            let hidden = child
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            add_path(plan, seen, &child, false, recursive, depth + 1);
+        }
+        return;
+    }
+    if !meta.is_file() {
+        plan.rejected.push((
+            source,
+            "not a regular file (a device, socket or pipe)".into(),
+        ));
+        return;
+    }
+    if !explicit && !has_video_extension(path) {
+        plan.ignored
+            .push((source, "not a video file extension".into()));
+        return;
+    }
+    let len = meta.len();
+    if len == 0 {
+        plan.rejected.push((source, "the file is empty".into()));
+        return;
+    }
+    if len > MAX_FILE_SIZE {
+        plan.rejected.push((
+            source,
+            format!("the file is {len} bytes; the API accepts at most {MAX_FILE_SIZE} (2 GB)"),
+        ));
+        return;
+    }
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if seen.insert(canonical) {
+        plan.items.push((source, len));
+    }
+}
+
+fn has_video_extension(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| VIDEO_EXTENSIONS.contains(&e.as_str()))
+}
