@@ -1052,7 +1052,9 @@ async fn upload(
             let tx = ctx.tx.clone();
             let last = Mutex::new(None::<Instant>);
             create.video_file(p).on_progress(move |sent, total| {
-                let mut last = last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut last = last
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let due = last.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY);
                 if due || sent >= total {
                     *last = Some(Instant::now());
@@ -1145,7 +1147,9 @@ async fn wait(ctx: &Arc<Ctx>, item: usize, source: &Source, task_id: &TaskId) ->
                 // Whole seconds and percents: the event is sent when one of them changes.
                 let seen = (
                     status.clone(),
-                    remaining.filter(|r| r.is_finite()).map(|r| r.round() as i64),
+                    remaining
+                        .filter(|r| r.is_finite())
+                        .map(|r| r.round() as i64),
                     percent.filter(|p| p.is_finite()).map(|p| p.round() as i64),
                 );
                 if last_seen.as_ref() != Some(&seen) {
@@ -1181,7 +1185,9 @@ async fn wait(ctx: &Arc<Ctx>, item: usize, source: &Source, task_id: &TaskId) ->
                 .await;
                 return Waited::Stopped;
             }
-            Some(Err(e)) => return Waited::Failed(format!("waiting for task {task_id} failed: {e}")),
+            Some(Err(e)) => {
+                return Waited::Failed(format!("waiting for task {task_id} failed: {e}"));
+            }
             None => {
                 return match last_task.and_then(|t| t.video_id) {
                     Some(v) if !v.trim().is_empty() => Waited::Ready(VideoId::new(v)),
@@ -1274,7 +1280,11 @@ async fn find_lost_task(ctx: &Ctx, entry: &ManifestEntry) -> Result<Option<TaskI
         .items
         .into_iter()
         .filter(|t| !known.contains(&t.id))
-        .filter(|t| t.index_id.as_deref().is_none_or(|i| i == ctx.index.as_str()))
+        .filter(|t| {
+            t.index_id
+                .as_deref()
+                .is_none_or(|i| i == ctx.index.as_str())
+        })
         .filter(|t| {
             t.metadata
                 .as_ref()

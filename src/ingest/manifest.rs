@@ -142,7 +142,9 @@ impl Manifest {
         let m: Manifest = serde_path_to_error::deserialize(value)
             .map_err(|e| corrupt(format!("at {}: {}", e.path(), e.inner())))?;
         if let Some(bad) = m.entries.keys().find(|k| !is_sha256_hex(k)) {
-            return Err(corrupt(format!("entry key {bad:?} is not a SHA-256 hex digest")));
+            return Err(corrupt(format!(
+                "entry key {bad:?} is not a SHA-256 hex digest"
+            )));
         }
         Ok(Some(m))
     }
