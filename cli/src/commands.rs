@@ -444,9 +444,12 @@ pub struct ClassifyArgs {
     /// What to look at: visual, conversation (comma-separated).
     #[arg(long, default_value = "visual", value_delimiter = ',', value_parser = one_of::<ClassifyOption>("classify option"))]
     options: Vec<ClassifyOption>,
-    /// Only videos scoring at least this (0–100).
-    #[arg(long)]
+    /// Only videos scoring at least this (0–100; the API's default is 75).
+    #[arg(long, value_name = "SCORE")]
     min_video_score: Option<f64>,
+    /// Only classes covering at least this share of a video (0.01–1; the API's default is 0.5).
+    #[arg(long, value_name = "RATIO")]
+    min_duration_ratio: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -470,6 +473,9 @@ pub async fn classify(g: &Global, a: ClassifyArgs) -> Result<u8, CliError> {
     req = req.options(a.options);
     if let Some(s) = a.min_video_score {
         req = req.min_video_score(s);
+    }
+    if let Some(r) = a.min_duration_ratio {
+        req = req.min_duration_ratio(r);
     }
     let videos: Vec<ClassifiedVideo> = req.include_clips(true).items().try_collect().await?;
     let rows: Vec<ClassRow> = videos

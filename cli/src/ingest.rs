@@ -297,6 +297,19 @@ impl View {
         }
     }
 
+    /// A failure or a warning: on stderr in every output mode, unless quiet.
+    fn alert(&self, msg: String) {
+        if render::quiet() {
+            return;
+        }
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(msg);
+            }
+            None => eprintln!("{msg}"),
+        }
+    }
+
     fn row(&mut self, item: usize, source: &Source, status: &'static str) -> Option<&mut Row> {
         let i = match self.row_of.get(&item) {
             Some(i) => *i,
@@ -327,6 +340,26 @@ impl View {
         Some(pb)
     }
 
+    /// The overall bar's message: what is in the air.
+    fn counts(&self) {
+        if let Some(o) = &self.overall {
+            let (mut up, mut wait) = (0, 0);
+            for i in self.lines.keys() {
+                match self
+                    .row_of
+                    .get(i)
+                    .and_then(|r| self.rows.get(*r))
+                    .map(|r| r.status)
+                {
+                    Some("uploading") => up += 1,
+                    Some("indexing") => wait += 1,
+                    _ => {}
+                }
+            }
+            o.set_message(format!("{up} uploading · {wait} indexing"));
+        }
+    }
+
     fn done(&mut self, item: usize) {
         if let Some(pb) = self.lines.remove(&item) {
             pb.finish_and_clear();
@@ -337,6 +370,7 @@ impl View {
         if let Some(o) = &self.overall {
             o.inc(1);
         }
+        self.counts();
     }
 
     fn event(&mut self, e: &IngestEvent) -> Result<(), CliError> {
@@ -379,7 +413,7 @@ impl View {
                     reason: Some(reason.clone()),
                     ..Row::new(source, "rejected")
                 });
-                self.log(format!("{} {source}: {reason}", render::red("✗")));
+                self.alert(format!("{} {source}: {reason}", render::red("✗")));
             }
             IngestEvent::Ignored { source, reason } => {
                 if render::verbose() > 0 {
@@ -442,6 +476,7 @@ impl View {
                     pb.set_length(*bytes);
                     pb.set_position(0);
                 }
+                self.counts();
             }
             IngestEvent::UploadProgress { item, sent, total } => {
                 if let Some(pb) = self.lines.get(item) {
@@ -484,6 +519,7 @@ impl View {
                     });
                     pb.enable_steady_tick(Duration::from_millis(120));
                 }
+                self.counts();
             }
             IngestEvent::TaskStatus {
                 item,
@@ -529,14 +565,14 @@ impl View {
                     row.reason = Some(reason.clone());
                     row.task_id = task_id.as_ref().map(ToString::to_string);
                 }
-                self.log(format!("{} {source}: {reason}", render::red("✗")));
+                self.alert(format!("{} {source}: {reason}", render::red("✗")));
                 self.done(*item);
             }
             IngestEvent::Warning { message, .. } => {
-                self.log(format!("{} {message}", render::yellow("!")));
+                self.alert(format!("{} {message}", render::yellow("!")));
             }
             IngestEvent::Stopping { uploads_in_flight } => {
-                self.log(format!(
+                self.alert(format!(
                     "{} Stopping: no new uploads; {uploads_in_flight} upload{} in flight will \
                      finish. Ctrl-C again quits at once.",
                     render::yellow("!"),
@@ -576,6 +612,7 @@ impl View {
             }
         }
         self.clear();
+        self.rows.sort_by(|a, b| a.source.cmp(&b.source));
         match render::mode() {
             Mode::Jsonl => render::json_line(&IngestEvent::Summary(s.clone()))?,
             Mode::Json => render::json_doc(&Report {
