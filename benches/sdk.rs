@@ -733,6 +733,16 @@ async fn bench() {
             "# Benchmarks\n\nMeasured {date} on {cores} cores ({cpu}), release build, against a minimal keep-alive loopback\nserver (`benches/sdk.rs`). Reproduce with:\n\n```sh\ncargo bench --bench sdk\n```\n\nEach wall-clock ratio compares two workloads run in the same process, interleaved over several\nrounds with the order alternating (medians). \"Baseline\" is a hand-written `reqwest` call decoding into\nthe same generated type. Rows marked \"callgrind\" count instructions instead (see the notes).\n\n{table}\n{}",
             std::fs::read_to_string("benches/NOTES.md").unwrap_or_default()
         );
+        // Keep the section other benchmarks write (cli/benches/ingest.rs).
+        let kept = std::fs::read_to_string("BENCHMARKS.md")
+            .ok()
+            .and_then(|d| d.find("<!-- cli/benches/").map(|i| d[i..].to_owned()))
+            .unwrap_or_default();
+        let doc = if kept.is_empty() {
+            doc
+        } else {
+            format!("{}\n\n{kept}", doc.trim_end())
+        };
         std::fs::write("BENCHMARKS.md", doc).unwrap();
         println!("wrote BENCHMARKS.md");
     }

@@ -185,6 +185,21 @@ pub enum IngestError {
         /// The index of this run.
         index: IndexId,
     },
+    /// Another run is using the manifest (its lock file exists and its process is alive).
+    #[error(
+        "the manifest {} is in use by another ingest{}; if none runs, delete {}",
+        path.display(),
+        pid.map(|p| format!(" (process {p})")).unwrap_or_default(),
+        lock.display()
+    )]
+    ManifestLocked {
+        /// The manifest file.
+        path: PathBuf,
+        /// The lock file next to it.
+        lock: PathBuf,
+        /// The process holding it, when known.
+        pid: Option<u32>,
+    },
     /// Reading or writing a local file (the manifest, or a folder while planning) failed.
     #[error("I/O error on {}: {source}", path.display())]
     Io {
@@ -534,6 +549,10 @@ impl Ingest {
         if self.index.as_str().trim().is_empty() {
             return Err(Error::invalid("index_id", "must not be empty").into());
         }
+        let lock = match &self.manifest {
+            Some(path) => Some(manifest::Lock::acquire(path)?),
+            None => None,
+        };
         let manifest = match &self.manifest {
             Some(path) => {
                 let loaded = {
@@ -595,6 +614,7 @@ impl Ingest {
             max_wait: self.max_wait,
             bytes_uploaded: AtomicU64::new(0),
             uploading: AtomicUsize::new(0),
+            lock: Mutex::new(lock),
         });
         let task = tokio::spawn(drive(ctx, plan));
         Ok(IngestRun {
@@ -672,6 +692,8 @@ struct Ctx {
     max_wait: Duration,
     bytes_uploaded: AtomicU64,
     uploading: AtomicUsize,
+    /// Released when the run ends (or is dropped).
+    lock: Mutex<Option<manifest::Lock>>,
 }
 
 impl Ctx {
@@ -761,6 +783,13 @@ async fn drive(ctx: Arc<Ctx>, plan: plan::Plan) {
     if let Err(e) = ctx.store.flush().await {
         fatal.get_or_insert(e);
     }
+    // Free the manifest before saying the run is over: the next run may start at once.
+    drop(
+        ctx.lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take(),
+    );
     if let Some(e) = fatal {
         let _ = ctx.tx.send(Err(e)).await;
         return;

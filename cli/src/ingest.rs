@@ -652,7 +652,8 @@ impl View {
                 parts.push(format!("{} already in the index", s.already_ready));
             }
             if s.duplicates > 0 {
-                parts.push(format!("{} duplicates", s.duplicates));
+                let plural = if s.duplicates == 1 { "" } else { "s" };
+                parts.push(format!("{} duplicate{plural}", s.duplicates));
             }
             if s.failed > 0 {
                 parts.push(render::red(&format!("{} failed", s.failed)));

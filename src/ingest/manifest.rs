@@ -260,6 +260,80 @@ impl Store {
     }
 }
 
+/// Holds `<manifest>.lock` while a run uses the manifest, so two runs cannot share one manifest
+/// (each would upload what the other is uploading). Removed when the run ends; a lock left by a
+/// process that no longer exists (killed) is taken over.
+#[derive(Debug)]
+pub(crate) struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    pub(crate) fn acquire(manifest: &Path) -> Result<Self, IngestError> {
+        let mut name = manifest.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    let _ = writeln!(f, "{}", std::process::id());
+                    return Ok(Self { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<u32>().ok());
+                    match holder {
+                        Some(pid) if !process_gone(pid) => {
+                            return Err(IngestError::ManifestLocked {
+                                path: manifest.to_path_buf(),
+                                lock: path,
+                                pid: Some(pid),
+                            });
+                        }
+                        None if !cfg!(target_os = "linux") => {
+                            return Err(IngestError::ManifestLocked {
+                                path: manifest.to_path_buf(),
+                                lock: path,
+                                pid: None,
+                            });
+                        }
+                        // Left by a run that is gone (or unreadable half-written): take it over.
+                        _ => {
+                            let _ = std::fs::remove_file(&path);
+                        }
+                    }
+                }
+                Err(source) => return Err(IngestError::Io { path, source }),
+            }
+        }
+        Err(IngestError::ManifestLocked {
+            path: manifest.to_path_buf(),
+            lock: path,
+            pid: None,
+        })
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether no process `pid` runs (known on Linux only; elsewhere a lock is never stale).
+fn process_gone(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        false
+    }
+}
+
 /// Replaces `path` with `bytes` so that a crash leaves the old or the new content: a temporary
 /// file in the same folder, `fsync`, `rename` over the target, `fsync` of the folder.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
