@@ -415,10 +415,8 @@ impl View {
                 });
                 self.alert(format!("{} {source}: {reason}", render::red("✗")));
             }
-            IngestEvent::Ignored { source, reason } => {
-                if render::verbose() > 0 {
-                    self.log(format!("{} {source}: {reason}", render::dim("·")));
-                }
+            IngestEvent::Ignored { source, reason } if render::verbose() > 0 => {
+                self.log(format!("{} {source}: {reason}", render::dim("·")));
             }
             IngestEvent::Checked {
                 item,

@@ -1,5 +1,11 @@
 //! `twelvelabs::ingest` used directly, as a Rust program would, for what the binary cannot show:
 //! an upload whose response was lost, a failed upload, two runs on one manifest.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
