@@ -102,10 +102,16 @@ pub enum Source {
 }
 
 impl Source {
-    /// `http://…` and `https://…` are URLs; anything else is a path.
+    /// `scheme://…` is a URL (only `http` and `https` are then accepted); anything else is a
+    /// path.
     pub fn parse(s: &str) -> Self {
-        let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
+        let is_url = s.split_once("://").is_some_and(|(scheme, _)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        if is_url {
             Self::Url(s.to_owned())
         } else {
             Self::File(PathBuf::from(s))
@@ -463,8 +469,8 @@ impl Ingest {
         }
     }
 
-    /// Adds a file, a folder or an `http(s)` URL (`&str`s starting with `http://` or `https://`
-    /// are URLs).
+    /// Adds a file, a folder or an `http(s)` URL (see [`Source::parse`] for how a `&str` is
+    /// read).
     pub fn source(mut self, source: impl Into<Source>) -> Self {
         self.sources.push(source.into());
         self

@@ -330,9 +330,11 @@ impl View {
             return Some(pb.clone());
         }
         let multi = self.multi.as_ref()?;
+        // Styled before it is added, so it is never drawn with the default style.
+        let pb = ProgressBar::new(0).with_style(style("{prefix:28} {spinner} {msg}"));
         let pb = match &self.overall {
-            Some(o) => multi.insert_before(o, ProgressBar::new(0)),
-            None => multi.add(ProgressBar::new(0)),
+            Some(o) => multi.insert_before(o, pb),
+            None => multi.add(pb),
         };
         let name = self.names.get(&item).map(short).unwrap_or_default();
         pb.set_prefix(name);
@@ -399,10 +401,9 @@ impl View {
                 }
                 self.log(msg);
                 if let Some(m) = &self.multi {
-                    let o = m.add(ProgressBar::new(*files as u64));
-                    o.set_style(style(
+                    let o = m.add(ProgressBar::new(*files as u64).with_style(style(
                         "{prefix:.bold} [{bar:30.green}] {pos}/{len} files  {msg}  ETA {eta}",
-                    ));
+                    )));
                     o.set_prefix("total");
                     o.enable_steady_tick(Duration::from_millis(200));
                     self.overall = Some(o);

@@ -41,7 +41,8 @@ Exit codes:
   1    a request or a local operation failed
   2    usage error
   3    no usable API key or base URL, or the key was refused
-  4    ingest: some items failed, were rejected or are still indexing (re-run to resume)
+  4    ingest finished, but some items failed, were rejected or are still indexing
+       (re-run to resume)
   130  interrupted (Ctrl-C); ingest: re-run the same command to resume";
 
 /// Index, search and generate text about videos with Twelve Labs, from the shell.

@@ -1020,6 +1020,55 @@ async fn fake_serve_runs_the_fake_as_a_server_until_ctrl_c() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_terminal_the_bars_render_and_finish() {
+    let (raw, screen) = ingest_in_a_pty(false).await;
+    let text = String::from_utf8_lossy(&raw);
+    // Drawn: the overall bar, an upload bar with bytes and rate, a task status line, colours.
+    assert!(text.contains("total"), "{text}");
+    assert!(text.contains("/6 files"), "{text}");
+    assert!(text.contains("MiB/s") || text.contains("KiB/s"), "{text}");
+    assert!(text.contains("━"), "{text}");
+    assert!(
+        text.contains("indexing") || text.contains("pending") || text.contains("validating"),
+        "{text}"
+    );
+    assert!(text.contains("\u{1b}[32m"), "colours: {text:?}");
+    // Finished: the screen a person sees at the end has the log, the table and the summary, and
+    // no bar left over.
+    assert!(screen.contains("✓ v/clip00.mp4 → video"), "{screen}");
+    assert!(
+        screen.contains("FILE") && screen.contains("STATUS"),
+        "{screen}"
+    );
+    assert!(screen.contains("6 ready"), "{screen}");
+    assert!(
+        !screen.contains("━") && !screen.contains("files  "),
+        "a bar is left: {screen}"
+    );
+}
+
+/// `NO_COLOR` on a terminal: bars, but not a single colour.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_color_on_a_terminal_keeps_the_bars_without_colour() {
+    let (raw, screen) = ingest_in_a_pty(true).await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("━") && text.contains("total"), "{text}");
+    // Cursor movement and line clearing, yes; SGR (`ESC [ … m`: colour, bold, dim), never.
+    for seq in text.split("\u{1b}[").skip(1) {
+        let end = seq.find(|c: char| c.is_ascii_alphabetic()).unwrap();
+        assert_ne!(
+            &seq[end..=end],
+            "m",
+            "a colour sequence: ESC[{}",
+            &seq[..=end]
+        );
+    }
+    assert!(screen.contains("6 ready"), "{screen}");
+}
+
+/// Runs an ingest of 6 files in a pseudo-terminal: the raw output and the final screen.
+#[cfg(unix)]
+async fn ingest_in_a_pty(no_color: bool) -> (Vec<u8>, String) {
     use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     use std::io::Read;
 
@@ -1052,7 +1101,11 @@ async fn in_a_terminal_the_bars_render_and_finish() {
     c.env("TWELVELABS_BASE_URL", root(&fake));
     c.env("TWELVE_LABS_API_KEY", fake.api_key());
     c.env("TERM", "xterm-256color");
-    c.env_remove("NO_COLOR");
+    if no_color {
+        c.env("NO_COLOR", "1");
+    } else {
+        c.env_remove("NO_COLOR");
+    }
     let mut child = pty.slave.spawn_command(c).unwrap();
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();
@@ -1076,34 +1129,62 @@ async fn in_a_terminal_the_bars_render_and_finish() {
         .await
         .unwrap()
         .unwrap();
-    let text = String::from_utf8_lossy(&raw);
-    assert!(status.success(), "{text}");
-
-    // Drawn: the overall bar, an upload bar with bytes and rate, a task status line, colours.
-    assert!(text.contains("total"), "{text}");
-    assert!(text.contains("/6 files"), "{text}");
-    assert!(text.contains("MiB/s") || text.contains("KiB/s"), "{text}");
-    assert!(text.contains("━"), "{text}");
-    assert!(
-        text.contains("indexing") || text.contains("pending") || text.contains("validating"),
-        "{text}"
-    );
-    assert!(text.contains("\u{1b}["), "colours and cursor movement");
-
-    // Finished: the screen a person sees at the end has the log, the table and the summary, and
-    // no bar left over.
+    assert!(status.success(), "{}", String::from_utf8_lossy(&raw));
     let nz = |n: u16| std::num::NonZeroU16::new(n).unwrap();
     let mut term = vt100::Parser::new(nz(rows), nz(cols), 0);
     term.process(&raw);
-    let screen = term.screen().contents();
-    assert!(screen.contains("✓ v/clip00.mp4 → video"), "{screen}");
-    assert!(
-        screen.contains("FILE") && screen.contains("STATUS"),
-        "{screen}"
+    (raw, term.screen().contents())
+}
+
+/// The README's exit-code table and `--help` say the same, and every code is one the tool uses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_documents_the_exit_codes_of_help() {
+    let help = std::process::Command::new(BIN)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let codes: Vec<(u32, String)> = help
+        .split("Exit codes:")
+        .nth(1)
+        .expect("an exit-code section in --help")
+        .lines()
+        .filter_map(|l| {
+            let (code, meaning) = l.trim().split_once(char::is_whitespace)?;
+            Some((code.parse().ok()?, meaning.trim().to_owned()))
+        })
+        .collect();
+    assert_eq!(
+        codes.iter().map(|c| c.0).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4, 130]
     );
-    assert!(screen.contains("6 ready"), "{screen}");
-    assert!(
-        !screen.contains("━") && !screen.contains("files  "),
-        "a bar is left: {screen}"
-    );
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let table: Vec<(u32, String)> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| code | meaning |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let mut cells = l.trim_matches('|').split('|').map(str::trim);
+            Some((cells.next()?.parse().ok()?, cells.next()?.to_owned()))
+        })
+        .collect();
+    assert_eq!(table.len(), codes.len(), "README table: {table:?}");
+    for ((a, help_meaning), (b, readme_meaning)) in codes.iter().zip(&table) {
+        assert_eq!(a, b);
+        // The README may say more; it starts the same way.
+        let first_words: String = help_meaning
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            readme_meaning
+                .replace('`', "")
+                .to_lowercase()
+                .starts_with(&first_words.to_lowercase()),
+            "code {a}: --help says {help_meaning:?}, the README {readme_meaning:?}"
+        );
+    }
 }

@@ -246,3 +246,38 @@ async fn bad_settings_are_refused_before_anything_is_sent() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urls_are_indexed_once_and_identified_by_their_text() {
+    let fake = FakeServer::start().await.unwrap();
+    let idx = index(&fake).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = tmp.path().join("m.json");
+    let url = "https://videos.example.com/talks/keynote.mp4";
+    let run = |m: &Path| {
+        Ingest::new(&fake.client().unwrap(), idx.as_str())
+            .sources([url, url, "ftp://example.com/x.mp4"])
+            .manifest(m)
+            .poll_interval(Duration::from_millis(20), Duration::from_millis(100))
+    };
+    let (events, s) = drain(run(&manifest)).await;
+    assert_eq!((s.files, s.ready, s.rejected), (1, 1, 1), "{events:#?}");
+    assert!(
+        events.iter().any(
+            |e| matches!(e, IngestEvent::Rejected { reason, .. } if reason.contains("http(s)"))
+        )
+    );
+    let (_, s) = drain(run(&manifest)).await;
+    assert_eq!(s.already_ready, 1);
+    // And without the manifest, through the hash stored on the video.
+    let (events, s) = drain(run(&tmp.path().join("other.json"))).await;
+    assert_eq!(s.already_ready, 1);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        IngestEvent::AlreadyReady {
+            found_in: twelvelabs::ingest::FoundIn::Index,
+            ..
+        }
+    )));
+    assert_eq!(task_count(&fake, &idx).await, 1);
+}
