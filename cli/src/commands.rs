@@ -259,7 +259,7 @@ pub async fn generate(g: &Global, a: GenerateArgs) -> Result<u8, CliError> {
             TextEvent::Start { generation_id: id } => generation_id = id,
             TextEvent::Text(t) => {
                 match render::mode() {
-                    Mode::Human => render::out(&t)?,
+                    Mode::Human => render::out(render::text(&t))?,
                     Mode::Jsonl => render::json_line(&serde_json::json!({"text": t}))?,
                     Mode::Json => {}
                 }
@@ -363,7 +363,7 @@ pub async fn summary(g: &Global, a: SummarizeArgs) -> Result<u8, CliError> {
     match render::mode() {
         Mode::Json => render::json_doc(&doc)?,
         Mode::Jsonl => render::json_line(&doc)?,
-        Mode::Human => render::out(format!("{}\n", s.summary.trim_end()))?,
+        Mode::Human => render::out(format!("{}\n", render::text(s.summary.trim_end())))?,
     }
     Ok(exit::OK)
 }

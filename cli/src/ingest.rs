@@ -224,6 +224,15 @@ fn resume_hint(manifest: Option<&PathBuf>) -> String {
     }
 }
 
+/// A log line is a mark of ours (maybe coloured), a space, then text that may come from a file
+/// name or the server: its control characters (escape sequences) are blanked.
+fn safe(msg: &str) -> String {
+    match msg.split_once(' ') {
+        Some((mark, body)) => format!("{mark} {}", render::clean(body)),
+        None => render::clean(msg),
+    }
+}
+
 /// Shows the events.
 struct View {
     index: IndexId,
@@ -288,6 +297,7 @@ impl View {
         if render::quiet() {
             return;
         }
+        let msg = safe(&msg);
         match &self.multi {
             Some(m) => {
                 let _ = m.println(msg);
@@ -302,6 +312,7 @@ impl View {
         if render::quiet() {
             return;
         }
+        let msg = safe(&msg);
         match &self.multi {
             Some(m) => {
                 let _ = m.println(msg);
@@ -435,7 +446,7 @@ impl View {
                     row.reason = Some(format!("same content as {of}"));
                 }
                 self.log(format!(
-                    "{} {source}: same content as {of}, sent once",
+                    "{} {source}: same content as {of}",
                     render::dim("=")
                 ));
                 self.done(*item);

@@ -198,6 +198,24 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     s
 }
 
+/// Generated text for stdout: on a terminal, control characters other than newlines and tabs
+/// (escape sequences a server could send) are blanked.
+pub fn text(s: &str) -> String {
+    if std::io::stdout().is_terminal() {
+        s.chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' && c != '\t' {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect()
+    } else {
+        s.to_owned()
+    }
+}
+
 /// Control characters from the server never reach the terminal as such.
 pub fn clean(s: &str) -> String {
     s.chars()

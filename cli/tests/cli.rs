@@ -831,6 +831,8 @@ async fn output_off_a_terminal_has_no_escape_codes() {
     index_named(&fake, "plain").await;
     let tmp = tempfile::tempdir().unwrap();
     videos(&tmp.path().join("v"), 3, 5000);
+    // A file name carrying an escape sequence is printed with it blanked.
+    std::fs::write(tmp.path().join("v").join("evil\u{1b}[2Jname.mp4"), b"data").unwrap();
     let ingest = [&["ingest", "v", "--index", "plain", "-v"][..], &FAST].concat();
     for args in [
         &ingest[..],
