@@ -1380,3 +1380,39 @@ fn hash_file(path: &Path) -> Result<(String, u64), String> {
     }
     Ok((hex(&hasher.finalize()), total))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_urls_only_with_a_scheme() {
+        assert_eq!(
+            Source::parse("https://x.example/a.mp4"),
+            Source::Url("https://x.example/a.mp4".into())
+        );
+        assert_eq!(
+            Source::parse("ftp://x.example/a.mp4"),
+            Source::Url("ftp://x.example/a.mp4".into())
+        );
+        assert_eq!(
+            Source::parse("videos/a.mp4"),
+            Source::File("videos/a.mp4".into())
+        );
+        assert_eq!(
+            Source::parse("odd:name.mp4"),
+            Source::File("odd:name.mp4".into())
+        );
+        assert_eq!(Source::parse("://x"), Source::File("://x".into()));
+    }
+
+    #[test]
+    fn hashes_are_lowercase_hex_sha256() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(manifest::is_sha256_hex(&sha256_hex(b"")));
+        assert!(!manifest::is_sha256_hex("BA7816BF"));
+    }
+}

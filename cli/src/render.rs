@@ -259,3 +259,34 @@ pub fn date(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
     d.map(|d| d.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_minutes_and_seconds() {
+        assert_eq!(mmss(0.0), "00:00");
+        assert_eq!(mmss(65.4), "01:05");
+        assert_eq!(mmss(72.5), "01:13");
+        assert_eq!(mmss(3725.0), "1:02:05");
+        assert_eq!(mmss(f64::NAN), "?");
+        assert_eq!(mmss(-1.0), "?");
+        assert_eq!(span(Some(65.0), Some(72.5)), "01:05–01:13");
+        assert_eq!(span(None, Some(1.0)), "");
+        assert_eq!(score(Some(83.456)), "83.5");
+        assert_eq!(score(Some(f64::INFINITY)), "");
+    }
+
+    #[test]
+    fn tables_align_by_display_width_and_blank_control_characters() {
+        let t = table(
+            &["NAME", "N"],
+            &[
+                vec!["ééé".into(), "1".into()],
+                vec!["a\u{1b}[2Jb".into(), "22".into()],
+            ],
+        );
+        assert_eq!(t, "NAME    N\nééé     1\na [2Jb  22\n");
+    }
+}
