@@ -450,6 +450,7 @@ pub struct Ingest {
     min_poll: Duration,
     max_poll: Duration,
     max_wait: Duration,
+    verify: bool,
 }
 
 impl Ingest {
@@ -466,6 +467,7 @@ impl Ingest {
             min_poll: Duration::from_secs(2),
             max_poll: Duration::from_secs(30),
             max_wait: Duration::from_secs(2 * 3600),
+            verify: false,
         }
     }
 
@@ -520,6 +522,14 @@ impl Ingest {
     /// Default 2 h.
     pub fn max_wait(mut self, d: Duration) -> Self {
         self.max_wait = d;
+        self
+    }
+
+    /// Whether to check (one request per file) that each video the manifest records as ready is
+    /// still in the index; content whose video was deleted is sent again. Default `false`: the
+    /// manifest is trusted, and a re-run of a finished ingest sends no request per file.
+    pub fn verify(mut self, yes: bool) -> Self {
+        self.verify = yes;
         self
     }
 
@@ -618,6 +628,7 @@ impl Ingest {
             min_poll: self.min_poll,
             max_poll: self.max_poll,
             max_wait: self.max_wait,
+            verify: self.verify,
             bytes_uploaded: AtomicU64::new(0),
             uploading: AtomicUsize::new(0),
             lock: Mutex::new(lock),
@@ -696,6 +707,7 @@ struct Ctx {
     min_poll: Duration,
     max_poll: Duration,
     max_wait: Duration,
+    verify: bool,
     bytes_uploaded: AtomicU64,
     uploading: AtomicUsize,
     /// Released when the run ends (or is dropped).
@@ -879,7 +891,33 @@ async fn run_item(ctx: Arc<Ctx>, item: usize, source: Source, _planned: u64) -> 
     }
 
     // 2. Is it there already, or on its way?
-    let entry = ctx.store.get(&hash);
+    let mut entry = ctx.store.get(&hash);
+    if ctx.verify
+        && let Some(e) = &entry
+        && e.state == EntryState::Ready
+        && let Some(video) = e.video_id.clone()
+    {
+        match ctx.client.videos(&ctx.index).get(&video).await {
+            Ok(_) => {}
+            Err(err) if err.status().is_some_and(|st| st.as_u16() == 404) => {
+                ctx.emit(IngestEvent::Warning {
+                    item: Some(item),
+                    message: format!(
+                        "{source}: video {video} is no longer in the index; sending it again"
+                    ),
+                })
+                .await;
+                entry = None;
+            }
+            Err(err) => {
+                return failed(
+                    format!("could not check that video {video} is still in the index: {err}"),
+                    None,
+                )
+                .await;
+            }
+        }
+    }
     let mut resume: Option<TaskId> = None;
     if let Some(entry) = &entry {
         match entry.state {

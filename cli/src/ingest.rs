@@ -51,6 +51,10 @@ pub struct IngestArgs {
     /// The custom metadata field each video's content hash is stored in.
     #[arg(long, default_value = DEFAULT_METADATA_KEY, value_name = "KEY")]
     metadata_key: String,
+    /// Check that the videos the manifest records are still in the index (one request per file);
+    /// what was deleted is sent again.
+    #[arg(long)]
+    verify: bool,
     /// Do not walk folders inside the folders given.
     #[arg(long)]
     no_recursive: bool,
@@ -161,6 +165,7 @@ pub async fn run(g: &Global, a: IngestArgs) -> Result<u8, CliError> {
         .concurrency(a.concurrency)
         .metadata_key(a.metadata_key.clone())
         .recursive(!a.no_recursive)
+        .verify(a.verify)
         .max_wait(max_wait)
         .poll_interval(poll_min, poll_max);
     if let Some(m) = &manifest {

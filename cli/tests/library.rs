@@ -281,3 +281,34 @@ async fn urls_are_indexed_once_and_identified_by_their_text() {
     )));
     assert_eq!(task_count(&fake, &idx).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_sends_again_what_was_deleted_from_the_index() {
+    let fake = FakeServer::start().await.unwrap();
+    let idx = index(&fake).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    files(&dir, 2);
+    let manifest = tmp.path().join("m.json");
+    let (_, s) = drain(ingest(&fake, &idx, &dir, &manifest)).await;
+    assert_eq!(s.ready, 2);
+    let m = Manifest::load(&manifest).unwrap().unwrap();
+    let gone = m.entries.values().next().unwrap().video_id.clone().unwrap();
+    let tl = fake.client().unwrap();
+    tl.videos(idx.as_str()).delete(&gone).await.unwrap();
+
+    // Trusted, the manifest says both are there.
+    let (_, s) = drain(ingest(&fake, &idx, &dir, &manifest)).await;
+    assert_eq!(s.already_ready, 2);
+    // Verified, the deleted one is sent again.
+    let (events, s) = drain(ingest(&fake, &idx, &dir, &manifest).verify(true)).await;
+    assert_eq!(
+        (s.already_ready, s.ready, s.uploaded),
+        (1, 1, 1),
+        "{events:#?}"
+    );
+    assert!(events.iter().any(
+        |e| matches!(e, IngestEvent::Warning { message, .. } if message.contains("no longer in the index"))
+    ));
+    assert_eq!(task_count(&fake, &idx).await, 3);
+}
