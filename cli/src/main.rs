@@ -57,6 +57,7 @@ struct Cli {
 
 /// Options every command takes.
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The API host (default https://api.twelvelabs.io; `/v1.2` is added when absent).
     #[arg(long, env = "TWELVELABS_BASE_URL", global = true, value_name = "URL")]
