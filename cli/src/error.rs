@@ -120,6 +120,12 @@ impl From<IngestError> for CliError {
             }
             IngestError::ManifestIndexMismatch { .. } => Self::usage(e.to_string())
                 .hint("each index has its own manifest: pass --manifest with another path"),
+            IngestError::ManifestLocked { .. } => Self::new(e.to_string())
+                .hint("one ingest per manifest: wait for the other, or pass another --manifest"),
+            IngestError::Io { .. } => Self::new(e.to_string()).hint(
+                "the manifest must be writable: pass --manifest PATH to keep it elsewhere, or \
+                 --no-manifest",
+            ),
             other => Self::new(other.to_string()),
         }
     }
