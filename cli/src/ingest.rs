@@ -181,9 +181,11 @@ pub async fn run(g: &Global, a: IngestArgs) -> Result<u8, CliError> {
             _ = tokio::signal::ctrl_c() => {
                 interrupts += 1;
                 if interrupts == 1 {
+                    view.interrupted();
                     stop.stop();
                     continue;
                 }
+                view.interrupted();
                 view.clear();
                 render::note(format!(
                     "Quit. {}",
@@ -236,6 +238,22 @@ fn safe(msg: &str) -> String {
         Some((mark, body)) => format!("{mark} {}", render::clean(body)),
         None => render::clean(msg),
     }
+}
+
+/// Whether the terminal echoes control characters (`stty` settings `echo` and `echoctl`).
+fn echoes_ctrl_c() -> bool {
+    std::process::Command::new("stty")
+        .arg("-a")
+        .stdin(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .is_some_and(|o| {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let words: Vec<&str> = text.split([' ', ';', '\n']).collect();
+            words.contains(&"echo") && words.contains(&"echoctl")
+        })
 }
 
 /// Shows the events.
@@ -597,6 +615,21 @@ impl View {
             _ => {}
         }
         Ok(())
+    }
+
+    /// The terminal echoed `^C` after the bars, whose last line ends at the right edge: the echo
+    /// started a new line that the bars do not know of. Take that line back, so the next redraw
+    /// leaves no stale bar behind.
+    fn interrupted(&self) {
+        if let Some(m) = &self.multi
+            && echoes_ctrl_c()
+        {
+            m.suspend(|| {
+                let mut err = std::io::stderr();
+                let _ = std::io::Write::write_all(&mut err, b"\x1b[1A\r\x1b[2K");
+                let _ = std::io::Write::flush(&mut err);
+            });
+        }
     }
 
     fn clear(&mut self) {
