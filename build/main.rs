@@ -300,7 +300,9 @@ fn progenitor_tokens(
         .with_tag(progenitor::TagStyle::Merged)
         // Every request goes through `crate::transport::Transport` (auth, retries, tracing,
         // rate-limit tracking) via the `ClientHooks` impl in src/transport.rs.
-        .with_inner_type(quote!(crate::transport::Transport));
+        .with_inner_type(quote!(crate::transport::Transport))
+        // Results can be compared (tests, change detection).
+        .with_derive("PartialEq");
     if schemars {
         settings.with_derive("schemars::JsonSchema");
     }

@@ -16,6 +16,7 @@ pub mod ids;
 #[cfg(feature = "ingest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ingest")))]
 pub mod ingest;
+pub mod model;
 pub mod pagination;
 pub mod rate_limit;
 pub mod raw;
