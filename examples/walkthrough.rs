@@ -57,7 +57,9 @@ const COOK: [&str; 9] = [
     "Cooking Techniques",
     "Healthy Cooking",
 ];
-const YOUTUBE: &str = "https://www.youtube.com/watch?v=73_1biulkYk.mp4";
+/// The tour's YouTube video (the notebook has `.mp4` glued to the end of this URL, a slip the
+/// API forgives).
+const YOUTUBE: &str = "https://www.youtube.com/watch?v=73_1biulkYk";
 
 #[tokio::main]
 async fn main() -> ExitCode {
