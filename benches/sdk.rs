@@ -598,7 +598,7 @@ async fn bench() {
         .list()
         .page_limit(50)
         .items()
-        .map_ok(|v| v.id)
+        .map_ok(|v| v.id().to_string())
         .try_collect()
         .await
         .unwrap();
@@ -610,7 +610,7 @@ async fn bench() {
         .page_limit(50)
         .concurrency(8)
         .items()
-        .map_ok(|v| v.id)
+        .map_ok(|v| v.id().to_string())
         .try_collect()
         .await
         .unwrap();
@@ -686,7 +686,7 @@ async fn bench() {
     let t = Instant::now();
     loop {
         let task = tl.tasks().get("66659a3efa7835326810120c").await.unwrap();
-        if task.status.unwrap().as_str() == "ready" {
+        if task.status().as_str() == "ready" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await; // 5 s scaled

@@ -153,7 +153,7 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
                 .send()
                 .await
                 .at("upload the video")?;
-            created.id
+            created
         }
         None => {
             println!("Indexing {YOUTUBE}");
@@ -163,24 +163,16 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
                 .at("index the YouTube video")?
         }
     };
-    println!("Task ID: {task}");
+    println!("Created {task}");
     let waited = Instant::now();
-    let task = tl
+    let ready = tl
         .tasks()
-        .wait(&task)
-        .min_delay(Duration::from_millis(50))
-        .max_delay(Duration::from_secs(10))
+        .wait(&task.id)
         .max_wait(Duration::from_secs(3600))
-        .on_update(|t| {
-            let status = t.status.as_ref().map_or("?", |s| s.as_str());
-            match t.process.as_ref().and_then(|p| p.percentage) {
-                Some(p) => println!("  status: {status} ({p:.0}%)"),
-                None => println!("  status: {status}"),
-            }
-        })
+        .on_update(|t| println!("  {t}"))
         .await
         .at("wait for indexing")?;
-    let video = task.video_id.clone().unwrap_or_default();
+    let video = ready.video_id().clone();
     println!(
         "Time elapsed: {:.2}s; VIDEO ID: {video}",
         waited.elapsed().as_secs_f64()
@@ -197,12 +189,7 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
         .await
         .at("list indexes")?;
     for i in &page.items {
-        println!(
-            "  {} {:?} videos={:?}",
-            i.id,
-            i.index_name.as_deref().unwrap_or(""),
-            i.video_count
-        );
+        println!("  {i}");
     }
 
     heading("2.4 List the videos of the index");
@@ -215,15 +202,7 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
         .await
         .at("list videos")?;
     for v in &videos {
-        let m = v.metadata.as_ref();
-        println!(
-            "  {} {:?} {:.0}s {}x{}",
-            v.id,
-            m.and_then(|m| m.filename.as_deref()).unwrap_or(""),
-            m.and_then(|m| m.duration).unwrap_or_default(),
-            m.and_then(|m| m.width).unwrap_or_default(),
-            m.and_then(|m| m.height).unwrap_or_default()
-        );
+        println!("  {v}");
     }
 
     heading("3 Search");
@@ -255,19 +234,10 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
         let hits = search.send().await.at("search")?;
         println!("{title}: {query:?} -> {} result(s)", hits.clips().count());
         for clip in hits.clips() {
-            let text = clip
-                .metadata
-                .first()
-                .and_then(|m| m.text.as_deref())
-                .unwrap_or("");
-            println!(
-                "  {} {:.1}-{:.1}s score {:?} confidence {} {text}",
-                clip.video_id,
-                clip.start,
-                clip.end,
-                clip.score.unwrap_or_default(),
-                clip.confidence.as_ref().map_or("?", |c| c.as_str())
-            );
+            match clip.matched_text() {
+                Some(text) => println!("  {clip}  {text:?}"),
+                None => println!("  {clip}"),
+            }
         }
     }
 
@@ -331,12 +301,7 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
             .at("classify")?;
         println!("{title}: {} video(s) classified", page.items.len());
         for v in &page.items {
-            for c in &v.classes {
-                println!(
-                    "  {:?} {:?} score {:?} ratio {:?}",
-                    v.video_id, c.name, c.score, c.duration_ratio
-                );
-            }
+            println!("  {v}");
         }
     }
 
@@ -347,14 +312,11 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
         .gist(&video, [Title, Topic, Hashtag])
         .await
         .at("generate a gist")?;
-    println!(
-        "  title: {:?}\n  topics: {:?}\n  hashtags: {:?}",
-        gist.title, gist.topics, gist.hashtags
-    );
+    println!("{gist}");
 
     heading("5.2 Summaries, chapters and highlights");
     let summary = tl.generate().summary(&video).send().await.at("summarize")?;
-    println!("Summary: {}", summary.summary);
+    println!("Summary: {summary}");
     let summary = tl
         .generate()
         .summary(&video)
@@ -362,7 +324,7 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
         .send()
         .await
         .at("summarize with a prompt")?;
-    println!("Summary (fashion show): {}", summary.summary);
+    println!("Summary (fashion show): {summary}");
     for (title, prompt) in [
         ("Chapters", None),
         (
@@ -376,13 +338,7 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
         }
         println!("{title}:");
         for c in req.send().await.at("generate chapters")? {
-            println!(
-                "  [{:.0}-{:.0}s] {}: {}",
-                c.start.unwrap_or_default(),
-                c.end.unwrap_or_default(),
-                c.chapter_title.unwrap_or_default(),
-                c.chapter_summary.unwrap_or_default()
-            );
+            println!("  {c}");
         }
     }
     for (title, prompt) in [
@@ -398,12 +354,7 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
         }
         println!("{title}:");
         for h in req.send().await.at("generate highlights")? {
-            println!(
-                "  [{:.0}-{:.0}s] {}",
-                h.start.unwrap_or_default(),
-                h.end.unwrap_or_default(),
-                h.highlight.unwrap_or_default()
-            );
+            println!("  {h}");
         }
     }
 

@@ -33,6 +33,9 @@ pub use api::indexes::EngineConfig;
 pub use client::{Client, ClientBuilder, Config};
 pub use error::{ApiError, DecodeError, Error, ErrorCode, RateLimitedError, Result};
 pub use ids::{EmbedTaskId, EngineId, IndexId, IntegrationId, TaskId, VideoId};
+pub use model::{
+    ClassifiedVideo, CreatedTask, Gist, Index, ReadyTask, SearchClip, SearchHit, Task, Video,
+};
 pub use pagination::{Page, TokenPage};
 pub use rate_limit::RateLimit;
 pub use raw::types::{

@@ -408,7 +408,9 @@ impl Video {
     }
     /// The file name, or `""`.
     pub fn filename(&self) -> &str {
-        self.meta().and_then(|m| m.filename.as_deref()).unwrap_or("")
+        self.meta()
+            .and_then(|m| m.filename.as_deref())
+            .unwrap_or("")
     }
     /// The title set with `update`, if any.
     pub fn title(&self) -> Option<&str> {
@@ -592,7 +594,12 @@ impl Display for SearchHit {
             Self::Clip(c) => c.fmt(f),
             Self::Video(v) => {
                 let n = v.clips.len();
-                write!(f, "{}  {n} clip{}", v.video_id, if n == 1 { "" } else { "s" })?;
+                write!(
+                    f,
+                    "{}  {n} clip{}",
+                    v.video_id,
+                    if n == 1 { "" } else { "s" }
+                )?;
                 for c in &v.clips {
                     write!(
                         f,
@@ -631,12 +638,10 @@ impl ClassMatch {
     }
     /// The matching clips (`include_clips(true)`), as `(span, prompt)`.
     pub fn clips(&self) -> impl Iterator<Item = (Span, &str)> {
-        self.raw.clips.iter().map(|c| {
-            (
-                Span::new(c.start, c.end),
-                c.prompt.as_deref().unwrap_or(""),
-            )
-        })
+        self.raw
+            .clips
+            .iter()
+            .map(|c| (Span::new(c.start, c.end), c.prompt.as_deref().unwrap_or("")))
     }
     /// The generated value.
     pub fn raw(&self) -> &raw::ClassifyClass {
@@ -889,7 +894,10 @@ mod tests {
         assert_eq!(ready.video_id().as_str(), "66659a48d22b3a3c97bf1d5f");
         assert_eq!(ready.to_string(), t.to_string());
         // Serialize writes the API's JSON.
-        assert_eq!(serde_json::to_value(&t).unwrap()["_id"], "66659a3efa7835326810120c");
+        assert_eq!(
+            serde_json::to_value(&t).unwrap()["_id"],
+            "66659a3efa7835326810120c"
+        );
     }
 
     #[test]
@@ -916,7 +924,10 @@ mod tests {
             "_id": "t", "status": "ready\u{1b}[2J", "metadata": {"filename": "a\nFAKE LOG LINE\r"}
         })));
         let s = t.to_string();
-        assert!(!s.contains('\n') && !s.contains('\u{1b}') && !s.contains('\r'), "{s:?}");
+        assert!(
+            !s.contains('\n') && !s.contains('\u{1b}') && !s.contains('\r'),
+            "{s:?}"
+        );
         let c = SearchClip::from(from::<raw::SearchClip>(
             json!({"video_id": "v\n", "start": 1, "end": 2, "confidence": "high\u{7}"}),
         ));
@@ -964,8 +975,13 @@ mod tests {
             "video_id": "66659a48d22b3a3c97bf1d5f", "start": 40.0, "end": 44.5,
             "score": 83.24, "confidence": "high", "metadata": [{"type": "conversation", "text": "hello"}]
         })));
-        let SearchHit::Clip(clip) = &hit else { panic!("{hit:?}") };
-        assert_eq!(clip.to_string(), "66659a48d22b3a3c97bf1d5f  0:40–0:44  high  83.2");
+        let SearchHit::Clip(clip) = &hit else {
+            panic!("{hit:?}")
+        };
+        assert_eq!(
+            clip.to_string(),
+            "66659a48d22b3a3c97bf1d5f  0:40–0:44  high  83.2"
+        );
         assert_eq!(clip.matched_text(), Some("hello"));
         assert_eq!(clip.confidence(), &Confidence::High);
         let grouped = SearchHit::from(from::<raw::SearchResultItem>(json!({

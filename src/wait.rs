@@ -2,9 +2,10 @@
 //!
 //! A waiter polls with backoff and jitter between a minimum and a maximum delay, uses the task's
 //! own estimate (`process.remain_seconds`, `estimated_time`) to skip useless polls, and ends with
-//! the ready task, [`Error::TaskFailed`], or [`Error::WaitTimeout`] carrying the last state. Poll
-//! errors go through the client's retry policy; one that is still retryable afterwards does not
-//! end the wait before the deadline, any other does. It is a plain future: dropping it stops it.
+//! the ready task (for an indexing task a [`ReadyTask`](crate::ReadyTask), with its video id),
+//! [`Error::TaskFailed`], or [`Error::WaitTimeout`] carrying the last state. Poll errors go
+//! through the client's retry policy; one that is still retryable afterwards does not end the
+//! wait before the deadline, any other does. It is a plain future: dropping it stops it.
 //!
 //! The deadline is hard: no sleep runs past it, and every poll — with its retries and the
 //! `Retry-After` waits inside the transport — runs under the time that remains, so a silent or
@@ -17,9 +18,9 @@
 //! let task = tl.tasks()
 //!     .wait("66659a3efa7835326810120c")
 //!     .max_wait(Duration::from_secs(3600))
-//!     .on_update(|t| println!("{:?}", t.status))
+//!     .on_update(|t| println!("{t}")) // 66659a3e…  indexing 42%, 1:10 left  clip.mp4 (2:39)
 //!     .await?;
-//! println!("video {:?} is ready", task.video_id);
+//! println!("video {} is ready", task.video_id());
 //! # Ok(()) }
 //! ```
 
@@ -33,7 +34,8 @@ use futures::stream::{self, BoxStream, StreamExt};
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
-use crate::raw::types::{EmbedTaskStatus, EmbedTaskStatusResponse, Task, TaskStatus};
+use crate::model::{ReadyTask, Task};
+use crate::raw::types::{EmbedTaskStatus, EmbedTaskStatusResponse, TaskStatus};
 
 /// The task a waiter watched, as last seen.
 #[derive(Clone, Debug)]
@@ -49,7 +51,7 @@ impl WaitedTask {
     /// The task id.
     pub fn id(&self) -> &str {
         match self {
-            Self::Video(t) => &t.id,
+            Self::Video(t) => t.id().as_str(),
             Self::Embedding(t) => &t.id,
         }
     }
@@ -57,7 +59,10 @@ impl WaitedTask {
     /// The last status, as the API spelled it.
     pub fn status(&self) -> &str {
         match self {
-            Self::Video(t) => t.status.as_ref().map_or("unknown", TaskStatus::as_str),
+            Self::Video(t) => match t.status().as_str() {
+                "" => "unknown",
+                s => s,
+            },
             Self::Embedding(t) => t.status.as_ref().map_or("unknown", EmbedTaskStatus::as_str),
         }
     }
@@ -77,12 +82,17 @@ pub enum Phase {
 
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for crate::raw::types::Task {}
+    impl Sealed for crate::model::Task {}
     impl Sealed for crate::raw::types::EmbedTaskStatusResponse {}
 }
 
 /// A task a [`Wait`] can poll: [`Task`] and [`EmbedTaskStatusResponse`]. Sealed.
 pub trait Pollable: sealed::Sealed + Clone + Send + Sync + 'static {
+    /// What waiting ends with: a [`ReadyTask`] (with its video id) for an indexing task, the
+    /// status for an embedding task.
+    type Done: Send + 'static;
+    #[doc(hidden)]
+    fn done(self) -> Result<Self::Done>;
     #[doc(hidden)]
     fn phase(&self) -> Phase;
     /// The status, when this version of the SDK does not know it.
@@ -108,23 +118,30 @@ fn phase_of(outcome: Option<crate::raw::Outcome>) -> Phase {
 }
 
 impl Pollable for Task {
+    type Done = ReadyTask;
+    fn done(self) -> Result<ReadyTask> {
+        ReadyTask::new(self).ok_or_else(|| {
+            Error::Decode(Box::new(crate::error::DecodeError {
+                status: None,
+                path: "video_id".to_owned(),
+                snippet: String::new(),
+                source: serde::de::Error::custom("the task is ready but has no `video_id`"),
+            }))
+        })
+    }
     fn phase(&self) -> Phase {
-        phase_of(self.status.as_ref().and_then(TaskStatus::outcome))
+        phase_of(self.status().outcome())
     }
     fn unknown_status(&self) -> Option<&str> {
-        self.status
-            .as_ref()
+        Some(self.status())
             .filter(|s| !s.is_known())
             .map(TaskStatus::as_str)
     }
     fn hint(&self) -> Option<Duration> {
-        if let Some(secs) = self.process.as_ref().and_then(|p| p.remain_seconds)
-            && secs.is_finite()
-            && secs > 0.0
-        {
-            return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+        if let Some(r) = self.remaining().filter(|r| !r.is_zero()) {
+            return Some(r.min(Duration::from_secs(86_400)));
         }
-        let eta = self.estimated_time?;
+        let eta = self.raw().estimated_time?;
         (eta - Utc::now()).to_std().ok()
     }
     fn waited(self) -> WaitedTask {
@@ -133,6 +150,10 @@ impl Pollable for Task {
 }
 
 impl Pollable for EmbedTaskStatusResponse {
+    type Done = Self;
+    fn done(self) -> Result<Self> {
+        Ok(self)
+    }
     fn phase(&self) -> Phase {
         phase_of(self.status.as_ref().and_then(EmbedTaskStatus::outcome))
     }
@@ -330,8 +351,8 @@ fn backoff(min: Duration, max: Duration, n: u32) -> Duration {
 }
 
 impl<T: Pollable> IntoFuture for Wait<T> {
-    type Output = Result<T>;
-    type IntoFuture = BoxFuture<'static, Result<T>>;
+    type Output = Result<T::Done>;
+    type IntoFuture = BoxFuture<'static, Result<T::Done>>;
 
     fn into_future(self) -> Self::IntoFuture {
         let mut updates = self.updates();
@@ -340,7 +361,8 @@ impl<T: Pollable> IntoFuture for Wait<T> {
             while let Some(item) = updates.next().await {
                 last = Some(item?);
             }
-            last.ok_or_else(|| Error::invalid("wait", "the waiter saw no state"))
+            last.ok_or_else(|| Error::invalid("wait", "the waiter saw no state"))?
+                .done()
         })
     }
 }

@@ -48,7 +48,7 @@ async fn tasks_move_through_their_states_on_the_controlled_clock() {
         .send()
         .await
         .unwrap();
-    let status = |t: twelvelabs::raw::types::Task| t.status.unwrap().as_str().to_owned();
+    let status = |t: twelvelabs::Task| t.status().as_str().to_owned();
     assert_eq!(
         status(tl.tasks().get(&task.id).await.unwrap()),
         "validating"
@@ -57,8 +57,14 @@ async fn tasks_move_through_their_states_on_the_controlled_clock() {
     assert_eq!(status(tl.tasks().get(&task.id).await.unwrap()), "pending");
     fake.advance(Duration::from_secs(20));
     let indexing = tl.tasks().get(&task.id).await.unwrap();
-    assert_eq!(indexing.status.as_ref().unwrap().as_str(), "indexing");
-    let remain = indexing.process.unwrap().remain_seconds.unwrap();
+    assert_eq!(indexing.status().as_str(), "indexing");
+    let remain = indexing
+        .raw()
+        .process
+        .clone()
+        .unwrap()
+        .remain_seconds
+        .unwrap();
     assert!((60.0..=66.0).contains(&remain), "{remain}");
     assert!(
         tl.videos(&idx)
@@ -72,12 +78,15 @@ async fn tasks_move_through_their_states_on_the_controlled_clock() {
     );
     fake.advance(Duration::from_secs(70));
     let ready = tl.tasks().get(&task.id).await.unwrap();
-    assert_eq!(ready.status.as_ref().unwrap().as_str(), "ready");
-    assert!(ready.hls.is_some());
+    assert_eq!(ready.status().as_str(), "ready");
+    assert!(ready.raw().hls.is_some());
     let videos = tl.videos(&idx).list().send().await.unwrap();
     assert_eq!(videos.items.len(), 1);
-    assert_eq!(videos.items[0].id, ready.video_id.unwrap());
-    assert_eq!(videos.items[0].metadata.as_ref().unwrap().size, Some(4096));
+    assert_eq!(videos.items[0].id(), ready.video_id().unwrap());
+    assert_eq!(
+        videos.items[0].raw().metadata.as_ref().unwrap().size,
+        Some(4096)
+    );
     let counts = tl.tasks().status_counts(&idx).await.unwrap();
     assert_eq!((counts.ready, counts.total_result), (Some(1), Some(1)));
 }
@@ -209,7 +218,7 @@ async fn page_number_pagination_edges() {
         .unwrap();
     assert_eq!(all.len(), 12);
     assert_eq!(
-        all[0].index_name.as_deref(),
+        all[0].raw().index_name.as_deref(),
         Some("idx-11"),
         "newest first by default"
     );
@@ -223,7 +232,7 @@ async fn page_number_pagination_edges() {
         .send()
         .await
         .unwrap();
-    assert_eq!(asc.items[0].index_name.as_deref(), Some("idx-00"));
+    assert_eq!(asc.items[0].raw().index_name.as_deref(), Some("idx-00"));
 }
 
 #[tokio::test]
@@ -286,7 +295,14 @@ async fn attached_data_drives_search_classify_and_extraction() {
         .send()
         .await
         .unwrap();
-    let video = tl.tasks().get(&task.id).await.unwrap().video_id.unwrap();
+    let video = tl
+        .tasks()
+        .get(&task.id)
+        .await
+        .unwrap()
+        .video_id()
+        .unwrap()
+        .clone();
     fake.attach(
         &video,
         VideoData {
@@ -305,7 +321,7 @@ async fn attached_data_drives_search_classify_and_extraction() {
         .send()
         .await
         .unwrap();
-    assert_eq!(hits.clips().next().unwrap().start, 0.0);
+    assert_eq!(hits.clips().next().unwrap().raw().start, 0.0);
     let none = tl
         .search(&idx)
         .query("red mask")
@@ -323,8 +339,8 @@ async fn attached_data_drives_search_classify_and_extraction() {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
-    assert_eq!(page.items[0].classes[0].name.as_deref(), Some("CookTok"));
-    assert!(!page.items[0].classes[0].clips.is_empty());
+    assert_eq!(page.items[0].classes()[0].name(), "CookTok");
+    assert!(!page.items[0].classes()[0].clips().next().is_none());
     let words = tl.videos(&idx).transcription(&video).send().await.unwrap();
     assert_eq!(
         words[0].value.as_deref(),
@@ -394,7 +410,14 @@ async fn fake_responses_decode_losslessly_into_the_generated_types() {
         .send()
         .await
         .unwrap();
-    let video = tl.tasks().get(&task.id).await.unwrap().video_id.unwrap();
+    let video = tl
+        .tasks()
+        .get(&task.id)
+        .await
+        .unwrap()
+        .video_id()
+        .unwrap()
+        .clone();
     let http = reqwest::Client::new();
     let get = |path: String| {
         let (http, key, base) = (
@@ -529,7 +552,14 @@ async fn with_video(fake: &FakeServer) -> (twelvelabs::IndexId, String) {
         .await
         .unwrap();
     fake.advance(Duration::from_secs(3600));
-    let video = tl.tasks().get(&task).await.unwrap().video_id.unwrap();
+    let video = tl
+        .tasks()
+        .get(&task)
+        .await
+        .unwrap()
+        .video_id()
+        .unwrap()
+        .to_string();
     (idx, video)
 }
 
@@ -649,14 +679,15 @@ async fn a_video_has_hls_and_source_when_fetched_alone() {
     let (idx, video) = with_video(&fake).await;
     let v = tl.videos(&idx).get(&video).await.unwrap();
     assert_eq!(
-        v.hls
+        v.raw()
+            .hls
             .as_ref()
             .and_then(|h| h.status.as_ref())
             .unwrap()
             .as_str(),
         "COMPLETE"
     );
-    let source = v.source.unwrap();
+    let source = v.raw().source.clone().unwrap();
     assert_eq!(source.type_.as_deref(), Some("youtube"));
     assert!(source.url.unwrap().contains("73_1biulkYk"));
     let (_, list) = raw(&fake, "GET", &format!("/indexes/{idx}/videos"), None).await;
@@ -675,9 +706,9 @@ async fn a_video_has_hls_and_source_when_fetched_alone() {
         .unwrap();
     fake.advance(Duration::from_secs(3600));
     let t = tl.tasks().get(&task.id).await.unwrap();
-    assert!(t.hls.is_none());
-    let v = tl.videos(&idx).get(t.video_id.unwrap()).await.unwrap();
-    assert!(v.hls.is_none() && v.source.is_none());
+    assert!(t.raw().hls.is_none());
+    let v = tl.videos(&idx).get(t.video_id().unwrap()).await.unwrap();
+    assert!(v.raw().hls.is_none() && v.raw().source.is_none());
 }
 
 #[tokio::test]
@@ -696,7 +727,14 @@ async fn search_filters_are_honoured() {
         .send()
         .await
         .unwrap();
-    let other = tl.tasks().get(&other.id).await.unwrap().video_id.unwrap();
+    let other = tl
+        .tasks()
+        .get(&other.id)
+        .await
+        .unwrap()
+        .video_id()
+        .unwrap()
+        .clone();
     fake.attach(
         &other,
         VideoData {
@@ -726,7 +764,7 @@ async fn search_filters_are_honoured() {
                 .await
                 .unwrap()
                 .clips()
-                .map(|c| c.video_id.clone())
+                .map(|c| c.video_id().to_string())
                 .collect();
             found.dedup();
             found
@@ -759,7 +797,7 @@ async fn search_filters_are_honoured() {
         .send()
         .await
         .unwrap();
-    assert!(hits.clips().all(|c| c.video_id == other.as_str()) && hits.clips().count() == 1);
+    assert!(hits.clips().all(|c| c.video_id() == other.as_str()) && hits.clips().count() == 1);
     let (status, e) = raw(
         &fake,
         "POST",
@@ -1217,7 +1255,14 @@ async fn control_routes_drive_the_fake_from_outside() {
         before,
         "control requests are not API requests"
     );
-    let video = tl.tasks().get(&task).await.unwrap().video_id.unwrap();
+    let video = tl
+        .tasks()
+        .get(&task)
+        .await
+        .unwrap()
+        .video_id()
+        .unwrap()
+        .clone();
     let r = control(
         reqwest::Method::PUT,
         &format!("videos/{video}/data"),

@@ -177,7 +177,7 @@ fn client_with(
     .unwrap()
 }
 
-async fn get_task(tl: &Client) -> twelvelabs::Result<twelvelabs::raw::types::Task> {
+async fn get_task(tl: &Client) -> twelvelabs::Result<twelvelabs::Task> {
     tl.tasks().get("66659a3efa7835326810120c").await
 }
 
@@ -340,7 +340,7 @@ async fn slow_trickle_within_the_timeout() {
     let t = within(Duration::from_secs(10), get_task(&tl))
         .await
         .unwrap();
-    assert_eq!(t.id, "66659a3efa7835326810120c");
+    assert_eq!(t.id(), "66659a3efa7835326810120c");
 }
 
 #[tokio::test]

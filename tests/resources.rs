@@ -519,8 +519,11 @@ async fn list_pages_follow_total_page_and_concurrency_keeps_the_order() {
             .await;
     }
     let tl = mock_client(&server);
-    let ids =
-        |v: Vec<twelvelabs::raw::types::Video>| v.into_iter().map(|v| v.id).collect::<Vec<_>>();
+    let ids = |v: Vec<twelvelabs::Video>| {
+        v.into_iter()
+            .map(|v| v.id().to_string())
+            .collect::<Vec<_>>()
+    };
     let seq = ids(tl
         .videos(INDEX)
         .list()
@@ -543,7 +546,7 @@ async fn list_pages_follow_total_page_and_concurrency_keeps_the_order() {
     assert_eq!(seq[9], "v5-1");
     assert_eq!(seq, con);
     let page = tl.videos(INDEX).list().page_limit(2).page(3).await.unwrap();
-    assert_eq!(page.items[0].id, "v3-0");
+    assert_eq!(page.items[0].id(), "v3-0");
     assert_eq!(page.total_pages(), Some(5));
     assert!(!page.is_last());
 }
@@ -640,7 +643,7 @@ async fn search_follows_tokens_to_the_end() {
     );
     let clips: Vec<f64> = pages
         .iter()
-        .flat_map(|p| p.clips().map(|c| c.start))
+        .flat_map(|p| p.clips().map(|c| c.raw().start))
         .collect();
     assert_eq!(clips, vec![1.0, 3.0, 5.0]);
     first.assert_async().await;
@@ -784,14 +787,10 @@ async fn waiting_goes_pending_indexing_ready_and_reports_each_state() {
         .wait(TASK)
         .min_delay(Duration::from_millis(10))
         .max_delay(Duration::from_millis(50))
-        .on_update(move |t| {
-            s.lock()
-                .unwrap()
-                .push(t.status.as_ref().unwrap().as_str().to_owned())
-        })
+        .on_update(move |t| s.lock().unwrap().push(t.status().as_str().to_owned()))
         .await
         .unwrap();
-    assert_eq!(task.video_id.as_deref(), Some(VIDEO));
+    assert_eq!(task.video_id(), VIDEO);
     assert_eq!(*seen.lock().unwrap(), vec!["pending", "indexing", "ready"]);
     assert_eq!(server.hits(), 3);
 }
@@ -812,10 +811,7 @@ async fn a_failed_task_is_a_typed_error_and_the_stream_shows_it() {
         .collect()
         .await;
     assert_eq!(items.len(), 3);
-    assert_eq!(
-        items[1].as_ref().unwrap().status.as_ref().unwrap().as_str(),
-        "failed"
-    );
+    assert_eq!(items[1].as_ref().unwrap().status().as_str(), "failed");
     let Err(Error::TaskFailed(t)) = &items[2] else {
         panic!("{items:?}")
     };
@@ -871,7 +867,7 @@ async fn a_transient_outage_while_polling_does_not_end_the_wait() {
         .max_delay(Duration::from_millis(20))
         .await
         .unwrap();
-    assert_eq!(task.video_id.as_deref(), Some(VIDEO));
+    assert_eq!(task.video_id(), VIDEO);
     assert_eq!(server.hits(), 5);
 }
 
@@ -978,7 +974,7 @@ async fn gist_summaries_and_text_are_typed() {
         .gist(VIDEO, [Title, Topic, Hashtag])
         .await
         .unwrap();
-    assert_eq!(g.hashtags, vec!["#a"]);
+    assert_eq!(g.hashtags(), ["#a"]);
     let s = tl
         .generate()
         .summary(VIDEO)
@@ -988,7 +984,7 @@ async fn gist_summaries_and_text_are_typed() {
         .unwrap();
     assert_eq!(s.summary, "Short.");
     let h = tl.generate().highlights(VIDEO).send().await.unwrap();
-    assert_eq!(h[0].start, Some(1.5));
+    assert_eq!(h[0].raw().start, Some(1.5));
     let t = tl
         .generate()
         .text(
@@ -1210,7 +1206,13 @@ async fn every_remaining_handle_operation_hits_its_endpoint() {
         "pegasus1.1"
     );
     assert_eq!(
-        tl.indexes().get(INDEX).await.unwrap().index_name.as_deref(),
+        tl.indexes()
+            .get(INDEX)
+            .await
+            .unwrap()
+            .raw()
+            .index_name
+            .as_deref(),
         Some("Content Creator Videos")
     );
     tl.indexes().rename(INDEX, "Renamed").await.unwrap();
@@ -1221,13 +1223,7 @@ async fn every_remaining_handle_operation_hits_its_endpoint() {
         .await
         .unwrap();
     assert_eq!(
-        tl.tasks()
-            .get(&task)
-            .await
-            .unwrap()
-            .status
-            .unwrap()
-            .as_str(),
+        tl.tasks().get(&task).await.unwrap().status().as_str(),
         "ready"
     );
     tl.tasks().delete(&task).await.unwrap();
@@ -1268,7 +1264,15 @@ async fn every_remaining_handle_operation_hits_its_endpoint() {
     std::fs::remove_dir_all(&dir).unwrap();
     let videos = tl.videos(INDEX);
     assert_eq!(
-        videos.get(VIDEO).await.unwrap().metadata.unwrap().duration,
+        videos
+            .get(VIDEO)
+            .await
+            .unwrap()
+            .raw()
+            .metadata
+            .clone()
+            .unwrap()
+            .duration,
         Some(159.0)
     );
     videos

@@ -135,7 +135,7 @@ async fn representative_flow(key: &str, printed: &mut Vec<String>) {
         .options([SearchOption::Visual]);
     printed.push(format!("{search:?}"));
     printed.push(format!("{:?}", search.send().await.unwrap()));
-    let video = ready.video_id.unwrap();
+    let video = ready.video_id().clone();
     printed.push(format!("{:?}", tl.generate().text(&video, "p")));
     let stream = tl.generate().text_stream(&video, "p").await.unwrap();
     printed.push(format!("{stream:?}"));

@@ -40,9 +40,9 @@ async fn the_tour_uploads_a_local_file_when_given_one() {
         panic!("the walkthrough failed to {step}: {e}");
     }
     let index = tl.indexes().list().send().await.unwrap().items.remove(0);
-    let videos = tl.videos(index.id).list().send().await.unwrap();
+    let videos = tl.videos(index.id()).list().send().await.unwrap();
     assert_eq!(
-        videos.items[0].metadata.as_ref().unwrap().size,
+        videos.items[0].raw().metadata.as_ref().unwrap().size,
         Some(64 * 1024)
     );
 }

@@ -29,10 +29,11 @@ use super::build;
 use crate::Client;
 use crate::error::{DecodeError, Error, Result, SizeLimited};
 use crate::ids::VideoId;
+pub use crate::model::Summary;
+use crate::model::{Chapter, Gist, Highlight};
 use crate::raw::operations;
 use crate::raw::types::{
-    self, Chapter, GenerateStreamEvent, GistResponse, GistType, Highlight, StreamEventType,
-    SummarizeResponse, SummarizeType,
+    self, GenerateStreamEvent, GistType, StreamEventType, SummarizeResponse, SummarizeType,
 };
 
 /// The longest prompt accepted (the SDK READMEs' 1500 characters; the reference says 375 tokens).
@@ -77,7 +78,7 @@ impl Generate {
         &self,
         video: impl Into<VideoId>,
         types_: impl IntoIterator<Item = GistType>,
-    ) -> Result<GistResponse> {
+    ) -> Result<Gist> {
         let video = video.into();
         let types_: Vec<GistType> = types_.into_iter().collect();
         if types_.is_empty() {
@@ -92,7 +93,10 @@ impl Generate {
                 .types(types_),
         )?;
         let raw = self.client.raw();
-        self.client.call(raw.gist().body(body).send()).await
+        self.client
+            .call(raw.gist().body(body).send())
+            .await
+            .map(Gist::from)
     }
 
     fn summarize<K: SummaryKind>(&self, video: VideoId) -> Summarize<K> {
@@ -166,16 +170,6 @@ fn missing(field: &'static str) -> Error {
     }))
 }
 
-/// A summary of a video.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct Summary {
-    /// The generation id.
-    pub id: Option<String>,
-    /// The summary.
-    pub summary: String,
-}
-
 /// Marker for chapter summaries; the result is `Vec<Chapter>`.
 #[derive(Clone, Copy, Debug)]
 pub struct Chapters;
@@ -198,7 +192,7 @@ impl SummaryKind for Chapters {
     type Output = Vec<Chapter>;
     const TYPE: SummarizeType = SummarizeType::Chapter;
     fn extract(r: SummarizeResponse) -> Result<Vec<Chapter>> {
-        Ok(r.chapters)
+        Ok(r.chapters.into_iter().map(Chapter::from).collect())
     }
 }
 
@@ -206,7 +200,7 @@ impl SummaryKind for Highlights {
     type Output = Vec<Highlight>;
     const TYPE: SummarizeType = SummarizeType::Highlight;
     fn extract(r: SummarizeResponse) -> Result<Vec<Highlight>> {
-        Ok(r.highlights)
+        Ok(r.highlights.into_iter().map(Highlight::from).collect())
     }
 }
 

@@ -16,8 +16,9 @@ use super::{ListCommon, build, fetch_dated_page, page_number_list, raw_list};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::IndexId;
+use crate::model::Index;
 use crate::pagination::Page;
-use crate::raw::types::{self, Addon, EngineFamily, EngineOption, Index};
+use crate::raw::types::{self, Addon, EngineFamily, EngineOption};
 
 raw_list!(ListIndexes, Index, dated);
 
@@ -60,6 +61,7 @@ impl Indexes {
         self.client
             .call(raw.get_index().index_id(id.checked("index_id")?).send())
             .await
+            .map(Index::from)
     }
 
     /// Renames an index (engines and options cannot change).

@@ -190,7 +190,8 @@ pub(crate) trait RawDatedList: RawList {
     fn set_updated_at(self, f: &Option<Filter<DateTime<Utc>>>) -> Self;
 }
 
-/// Implements [`RawList`] (and with `dated`, [`RawDatedList`]) for a generated builder.
+/// Implements [`RawList`] (and with `dated`, [`RawDatedList`]) for a generated builder; `$item`
+/// is what the list yields (`From` the generated item).
 macro_rules! raw_list {
     ($builder:ident, $item:ty) => {
         impl $crate::api::RawList for $crate::raw::builder::$builder<'_> {
@@ -205,7 +206,10 @@ macro_rules! raw_list {
                 self,
             ) -> $crate::Result<(Vec<$item>, Option<$crate::raw::types::PageInfo>)> {
                 let list = $crate::client::call(self.send()).await?;
-                Ok((list.data, list.page_info))
+                Ok((
+                    list.data.into_iter().map(<$item>::from).collect(),
+                    list.page_info,
+                ))
             }
         }
     };

@@ -7,7 +7,7 @@
 //! use twelvelabs::api::search::Query;
 //! let hits = tl.search("666599d4e6fb7df29de0f89c").query("A woman wearing makeup").options([Visual]).send().await?;
 //! for clip in hits.clips() {
-//!     println!("{} {}-{}s {:?}", clip.video_id, clip.start, clip.end, clip.confidence);
+//!     println!("{clip}"); // 66659a48d22b3a3c97bf1d5f  0:40–0:44  high  83.2
 //! }
 //! let both = tl.search("666599d4e6fb7df29de0f89c")
 //!     .combined(Query::and([Query::text("red mask").options([Visual]), Query::text("guy").options([Conversation])]))
@@ -24,11 +24,12 @@ use super::build;
 use crate::Client;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::IndexId;
+use crate::model::{SearchClip, SearchHit};
 use crate::pagination::{TokenPage, check_page_limit, items_of, token_stream};
 use crate::raw::operations;
 use crate::raw::types::{
-    self, ConversationOption, GroupBy, SearchClip, SearchOperator, SearchOption, SearchPool,
-    SearchResult, SearchResultItem, SearchSortOption, SearchThreshold,
+    self, ConversationOption, GroupBy, SearchOperator, SearchOption, SearchPool, SearchResult,
+    SearchSortOption, SearchThreshold,
 };
 use crate::upload::{Media, MultipartForm};
 
@@ -150,12 +151,12 @@ impl Query {
     }
 }
 
-/// A page of search results.
+/// A page of search results. `Display` prints one result per line (see [`SearchHit`]).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct SearchPage {
     /// Clips, or videos with their clips when grouped by video.
-    pub page: TokenPage<SearchResultItem>,
+    pub page: TokenPage<SearchHit>,
     /// What was searched (videos and duration of the index).
     pub search_pool: Option<SearchPool>,
 }
@@ -164,22 +165,31 @@ impl SearchPage {
     fn from(r: SearchResult) -> Self {
         Self {
             page: TokenPage {
-                items: r.data,
+                items: r.data.into_iter().map(SearchHit::from).collect(),
                 page_info: r.page_info,
             },
             search_pool: r.search_pool,
         }
     }
     /// The results of this page.
-    pub fn items(&self) -> &[SearchResultItem] {
+    pub fn items(&self) -> &[SearchHit] {
         &self.page.items
     }
     /// Every clip of this page, grouped results flattened.
     pub fn clips(&self) -> impl Iterator<Item = &SearchClip> {
-        self.page.items.iter().flat_map(|i| match i {
-            SearchResultItem::Clip(c) => std::slice::from_ref(c).iter(),
-            SearchResultItem::GroupedItem(g) => g.clips.iter(),
-        })
+        self.page.items.iter().flat_map(SearchHit::clips)
+    }
+}
+
+impl std::fmt::Display for SearchPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, hit) in self.page.items.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{hit}")?;
+        }
+        Ok(())
     }
 }
 
@@ -476,7 +486,7 @@ impl Search {
     }
 
     /// Every result of every page.
-    pub fn items(self) -> BoxStream<'static, Result<SearchResultItem>> {
+    pub fn items(self) -> BoxStream<'static, Result<SearchHit>> {
         items_of(self.pages(), |p| p.page.items)
     }
 }

@@ -9,7 +9,7 @@
 //!     .on_progress(|sent, total| eprintln!("{sent}/{total} bytes"))
 //!     .send().await?;
 //! let ready = tl.tasks().wait(&task.id).await?;
-//! println!("video {:?}", ready.video_id);
+//! println!("video {}", ready.video_id());
 //! # Ok(()) }
 //! ```
 
@@ -22,9 +22,11 @@ use super::{
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, IntegrationId, TaskId, VideoId};
+pub use crate::model::CreatedTask;
+use crate::model::Task;
 use crate::pagination::Page;
 use crate::raw::operations;
-use crate::raw::types::{self, ImportLog, ImportResult, ImportStatus, Task, TaskStatusCounts};
+use crate::raw::types::{self, ImportLog, ImportResult, ImportStatus, TaskStatusCounts};
 use crate::upload::{Media, MultipartForm, Progress};
 use crate::wait::Wait;
 
@@ -34,16 +36,6 @@ raw_list!(ListTasks, Task, dated);
 #[derive(Clone, Debug)]
 pub struct Tasks {
     client: Client,
-}
-
-/// A task just created by an upload.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CreatedTask {
-    /// The task id: wait on it with [`Tasks::wait`].
-    pub id: TaskId,
-    /// The video id, when the API already returns it (the v1.3 docs say it does).
-    pub video_id: Option<VideoId>,
 }
 
 impl Tasks {
@@ -65,14 +57,16 @@ impl Tasks {
         }
     }
 
-    /// Indexes a YouTube video (it must be embeddable). Returns the task id.
+    /// Indexes a YouTube video (it must be public and embeddable): `https://www.youtube.com/watch?v=…`,
+    /// `https://youtu.be/…`, or a `/shorts/`, `/live/` or `/embed/` link. Any other URL is refused
+    /// before sending (for a raw video file at a URL, use `create(index).video_url(url)`).
     pub async fn create_from_youtube(
         &self,
         index: impl Into<IndexId>,
         url: impl Into<String>,
-    ) -> Result<TaskId> {
+    ) -> Result<CreatedTask> {
         let (index, url) = (index.into(), url.into());
-        Media::url(url.clone()).check("url").await?;
+        check_youtube_url(&url)?;
         let body: types::CreateExternalProviderTaskRequest = build(
             types::CreateExternalProviderTaskRequest::builder()
                 .index_id(index.checked("index_id")?)
@@ -83,7 +77,10 @@ impl Tasks {
             .client
             .call(raw.create_external_provider_task().body(body).send())
             .await?;
-        Ok(TaskId::new(created.id))
+        Ok(CreatedTask {
+            id: TaskId::new(created.id),
+            video_id: created.video_id.map(VideoId::new),
+        })
     }
 
     /// Retrieves a task.
@@ -93,6 +90,7 @@ impl Tasks {
         self.client
             .call(raw.get_task().task_id(id.checked("task_id")?).send())
             .await
+            .map(Task::from)
     }
 
     /// Deletes a task.
@@ -446,5 +444,80 @@ impl ListTasks {
             b = b.height(v);
         }
         fetch_dated_page(&self.common, b, page).await
+    }
+}
+
+/// Accepts what YouTube links to a single video look like: `youtube.com` (any of `www.`, `m.`,
+/// `music.`) with `/watch?v=<id>`, `/shorts/<id>`, `/live/<id>` or `/embed/<id>`, and
+/// `youtu.be/<id>`, over http(s). The id's own format is not checked: the API accepted the tour
+/// notebook's `watch?v=73_1biulkYk.mp4`.
+fn check_youtube_url(url: &str) -> Result<()> {
+    let bad = |why: &str| Err(Error::invalid("url", format!("{url:?} {why}")));
+    let Ok(parsed) = reqwest::Url::parse(url.trim()) else {
+        return bad("is not a URL");
+    };
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return bad("must be an http(s) YouTube link");
+    }
+    let host = parsed.host_str().unwrap_or("").to_ascii_lowercase();
+    let mut segments = parsed
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty());
+    let first = segments.next();
+    let second = segments.next();
+    let ok = match host.as_str() {
+        "youtu.be" => first.is_some(),
+        "youtube.com" | "www.youtube.com" | "m.youtube.com" | "music.youtube.com" => match first {
+            Some("watch") => parsed.query_pairs().any(|(k, v)| k == "v" && !v.is_empty()),
+            Some("shorts" | "live" | "embed") => second.is_some(),
+            _ => false,
+        },
+        _ => return bad("is not a YouTube link (youtube.com or youtu.be)"),
+    };
+    if ok {
+        Ok(())
+    } else {
+        bad("does not name a YouTube video (watch?v=…, youtu.be/…, /shorts/…)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_youtube_url;
+
+    #[test]
+    fn youtube_urls_are_youtube_video_urls() {
+        for ok in [
+            "https://www.youtube.com/watch?v=73_1biulkYk",
+            "https://www.youtube.com/watch?v=73_1biulkYk.mp4",
+            "https://youtube.com/watch?feature=share&v=abc",
+            "http://m.youtube.com/watch?v=abc",
+            "https://music.youtube.com/watch?v=abc",
+            "https://youtu.be/73_1biulkYk?t=10",
+            "https://www.youtube.com/shorts/abc",
+            "https://www.youtube.com/live/abc",
+            "https://www.youtube.com/embed/abc",
+            " https://www.youtube.com/watch?v=abc ",
+        ] {
+            assert!(check_youtube_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://vimeo.com/123456",
+            "https://www.youtube.com/",
+            "https://www.youtube.com/watch",
+            "https://www.youtube.com/watch?v=",
+            "https://www.youtube.com/channel/UC123",
+            "https://youtu.be/",
+            "https://youtube.com.evil.example/watch?v=abc",
+            "https://evil.example/?u=https://youtube.com/watch?v=abc",
+            "ftp://youtube.com/watch?v=abc",
+            "not a url",
+            "",
+        ] {
+            let e = check_youtube_url(bad).unwrap_err();
+            assert!(e.to_string().contains("`url`"), "{bad}: {e}");
+        }
     }
 }

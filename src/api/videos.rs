@@ -20,8 +20,9 @@ use super::{
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, VideoId};
+use crate::model::Video;
 use crate::pagination::Page;
-use crate::raw::types::{self, MetadataValue, Video, VideoValue};
+use crate::raw::types::{self, MetadataValue, VideoValue};
 
 raw_list!(ListVideos, Video, dated);
 
@@ -85,7 +86,7 @@ impl Videos {
         if embed {
             b = b.embed(true);
         }
-        self.client.call(b.send()).await
+        self.client.call(b.send()).await.map(Video::from)
     }
 
     /// Starts updating a video's title and/or custom metadata.

@@ -133,7 +133,9 @@ async fn main() {
 
     // 3. New response fields: an int32 sent as a float, and an enum behind a property named
     //    `default` (open: an unknown value is kept).
+    //    The resource method's result exposes every generated field through `.raw()`.
     let task = tl.tasks().get("t1").await.unwrap();
+    let task = task.raw();
     assert_eq!(task.priority, Some(5_i32));
     assert_eq!(task.default.as_ref().map(|d| d.as_str()), Some("brand_new_default"));
     assert!(task.default.as_ref().is_some_and(|d| !d.is_known()));
