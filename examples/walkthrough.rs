@@ -141,8 +141,7 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
     let task = match video_path {
         Some(path) => {
             println!("Uploading {path}");
-            let created = tl
-                .tasks()
+            tl.tasks()
                 .create(&index)
                 .video_file(&path)
                 .on_progress(|sent, total| {
@@ -152,8 +151,7 @@ pub async fn tour(tl: &Client, video_path: Option<String>) -> Step<()> {
                 })
                 .send()
                 .await
-                .at("upload the video")?;
-            created
+                .at("upload the video")?
         }
         None => {
             println!("Indexing {YOUTUBE}");
