@@ -340,7 +340,7 @@ async fn attached_data_drives_search_classify_and_extraction() {
         .unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].classes()[0].name(), "CookTok");
-    assert!(!page.items[0].classes()[0].clips().next().is_none());
+    assert!(page.items[0].classes()[0].clips().next().is_some());
     let words = tl.videos(&idx).transcription(&video).send().await.unwrap();
     assert_eq!(
         words[0].value.as_deref(),
