@@ -66,6 +66,9 @@ pub struct Client {
 struct Inner {
     raw: crate::raw::Client,
     config: Config,
+    /// The runtime of a [`crate::blocking::Client`]; `None` for the async client.
+    #[cfg(feature = "blocking")]
+    runtime: Option<Arc<crate::blocking::Runtime>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -186,6 +189,24 @@ impl Client {
     /// The generated low-level client, configured like this one (key, retries, timeouts).
     pub fn raw(&self) -> &crate::raw::Client {
         &self.inner.raw
+    }
+
+    /// The same client with the runtime of a blocking client.
+    #[cfg(feature = "blocking")]
+    pub(crate) fn with_runtime(self, runtime: Arc<crate::blocking::Runtime>) -> Self {
+        Client {
+            inner: Arc::new(Inner {
+                raw: self.inner.raw.clone(),
+                config: self.inner.config.clone(),
+                runtime: Some(runtime),
+            }),
+        }
+    }
+
+    /// The runtime of a blocking client.
+    #[cfg(feature = "blocking")]
+    pub(crate) fn runtime(&self) -> Option<Arc<crate::blocking::Runtime>> {
+        self.inner.runtime.clone()
     }
 
     /// The settings this client was built with.
@@ -713,6 +734,8 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 raw,
+                #[cfg(feature = "blocking")]
+                runtime: None,
                 config: Config {
                     base_url,
                     connect_timeout: self.connect_timeout,

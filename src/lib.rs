@@ -10,12 +10,16 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod api;
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 pub mod client;
 pub mod error;
 pub mod ids;
 #[cfg(feature = "ingest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ingest")))]
 pub mod ingest;
+pub mod mode;
 pub mod model;
 pub mod pagination;
 pub mod rate_limit;

@@ -33,7 +33,10 @@ use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt};
 use tokio::time::Instant;
 
+use std::marker::PhantomData;
+
 use crate::error::{Error, Result};
+use crate::mode::{Async, Mode};
 use crate::model::{ReadyTask, Task};
 use crate::raw::types::{EmbedTaskStatus, EmbedTaskStatusResponse, TaskStatus};
 
@@ -174,18 +177,21 @@ impl Pollable for EmbedTaskStatusResponse {
 type Poll<T> = Arc<dyn Fn() -> BoxFuture<'static, Result<T>> + Send + Sync>;
 type OnUpdate<T> = Arc<dyn Fn(&T) + Send + Sync>;
 
-/// Waits for a task. `.await` it for the final task, or call [`Wait::updates`] for a stream of
-/// every state seen. From `tl.tasks().wait(id)` or `tl.embed().tasks().wait(id)`.
+/// Waits for a task. `.await` it for the final task, or call `updates()` for a stream of every
+/// state seen. From `tl.tasks().wait(id)` or `tl.embed().tasks().wait(id)`. On the blocking
+/// client, `.run()` waits and `updates()` is an iterator.
 #[must_use = "a waiter does nothing until awaited"]
-pub struct Wait<T> {
+pub struct Wait<T, M: Mode = Async> {
     poll: Poll<T>,
     min_delay: Duration,
     max_delay: Duration,
     max_wait: Duration,
     on_update: Option<OnUpdate<T>>,
+    client: crate::Client,
+    mode: PhantomData<M>,
 }
 
-impl<T> std::fmt::Debug for Wait<T> {
+impl<T, M: Mode> std::fmt::Debug for Wait<T, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Wait")
             .field("min_delay", &self.min_delay)
@@ -195,9 +201,11 @@ impl<T> std::fmt::Debug for Wait<T> {
     }
 }
 
-impl<T: Pollable> Wait<T> {
-    pub(crate) fn new(poll: Poll<T>) -> Self {
+impl<T: Pollable, M: Mode> Wait<T, M> {
+    pub(crate) fn new(client: crate::Client, poll: Poll<T>) -> Self {
         Self {
+            client,
+            mode: PhantomData,
             poll,
             min_delay: Duration::from_secs(2),
             max_delay: Duration::from_secs(30),
@@ -230,9 +238,7 @@ impl<T: Pollable> Wait<T> {
         self
     }
 
-    /// Every state seen, one per poll: `Ok(task)` items, then the end — nothing more when the task
-    /// is ready, or an `Err` ([`Error::TaskFailed`], [`Error::WaitTimeout`], or a poll error).
-    pub fn updates(self) -> BoxStream<'static, Result<T>> {
+    fn updates_impl(self) -> BoxStream<'static, Result<T>> {
         struct St<T> {
             started: Option<Instant>,
             polls_without_hint: u32,
@@ -242,6 +248,8 @@ impl<T: Pollable> Wait<T> {
             warned_unknown: bool,
         }
         let Self {
+            client: _,
+            mode: _,
             poll,
             min_delay,
             max_delay,
@@ -350,20 +358,46 @@ fn backoff(min: Duration, max: Duration, n: u32) -> Duration {
     min + Duration::from_micros(fastrand::u64(0..=spread))
 }
 
-impl<T: Pollable> IntoFuture for Wait<T> {
+/// The final state of a stream of updates.
+async fn last_state<T: Pollable>(mut updates: BoxStream<'static, Result<T>>) -> Result<T::Done> {
+    let mut last = None;
+    while let Some(item) = updates.next().await {
+        last = Some(item?);
+    }
+    last.ok_or_else(|| Error::invalid("wait", "the waiter saw no state"))?
+        .done()
+}
+
+impl<T: Pollable> Wait<T, Async> {
+    /// Every state seen, one per poll: `Ok(task)` items, then the end — nothing more when the task
+    /// is ready, or an `Err` ([`Error::TaskFailed`], [`Error::WaitTimeout`], or a poll error).
+    pub fn updates(self) -> BoxStream<'static, Result<T>> {
+        self.updates_impl()
+    }
+}
+
+impl<T: Pollable> IntoFuture for Wait<T, Async> {
     type Output = Result<T::Done>;
     type IntoFuture = BoxFuture<'static, Result<T::Done>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let mut updates = self.updates();
-        Box::pin(async move {
-            let mut last = None;
-            while let Some(item) = updates.next().await {
-                last = Some(item?);
-            }
-            last.ok_or_else(|| Error::invalid("wait", "the waiter saw no state"))?
-                .done()
-        })
+        Box::pin(last_state(self.updates_impl()))
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl<T: Pollable> Wait<T, crate::blocking::Blocking> {
+    /// Waits, blocking the thread: the ready task, [`Error::TaskFailed`] or
+    /// [`Error::WaitTimeout`].
+    pub fn run(self) -> Result<T::Done> {
+        let client = self.client.clone();
+        crate::blocking::run(&client, last_state(self.updates_impl()))
+    }
+
+    /// Every state seen, one per poll, as an iterator (see the async `updates`).
+    pub fn updates(self) -> crate::blocking::Iter<T> {
+        let client = self.client.clone();
+        crate::blocking::Iter::new(&client, self.updates_impl())
     }
 }
 

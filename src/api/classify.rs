@@ -17,9 +17,12 @@ use std::sync::Arc;
 use futures::stream::BoxStream;
 
 use super::build;
+use std::marker::PhantomData;
+
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, VideoId};
+use crate::mode::{Async, Mode, faces};
 use crate::model::ClassifiedVideo;
 use crate::pagination::{TokenPage, check_page_limit, items_of, token_stream};
 use crate::raw::types::{self, ClassifyOption, ClassifyResult, ConversationOption};
@@ -29,20 +32,27 @@ pub const MAX_PROMPTS: usize = 100;
 
 /// Classification. From [`Client::classify`].
 #[derive(Clone, Debug)]
-pub struct Classify {
+pub struct Classify<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
 }
 
-impl Classify {
+impl<M: Mode> Classify<M> {
     pub(crate) fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            mode: PhantomData,
+        }
     }
     /// Classifies every video of `index` (`POST /classify/bulk`).
-    pub fn index(&self, index: impl Into<IndexId>) -> ClassifyRequest {
+    pub fn index(&self, index: impl Into<IndexId>) -> ClassifyRequest<M> {
         ClassifyRequest::new(self.client.clone(), Target::Index(index.into()))
     }
     /// Classifies these videos (`POST /classify`).
-    pub fn videos<V: Into<VideoId>>(&self, videos: impl IntoIterator<Item = V>) -> ClassifyRequest {
+    pub fn videos<V: Into<VideoId>>(
+        &self,
+        videos: impl IntoIterator<Item = V>,
+    ) -> ClassifyRequest<M> {
         ClassifyRequest::new(
             self.client.clone(),
             Target::Videos(videos.into_iter().map(Into::into).collect()),
@@ -93,7 +103,8 @@ impl Class {
 /// A classification request. From [`Classify::index`] or [`Classify::videos`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send(), .pages() or .items()"]
-pub struct ClassifyRequest {
+pub struct ClassifyRequest<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     target: Target,
     classes: Vec<Class>,
@@ -107,9 +118,10 @@ pub struct ClassifyRequest {
     page_limit: Option<u64>,
 }
 
-impl ClassifyRequest {
+impl<M: Mode> ClassifyRequest<M> {
     fn new(client: Client, target: Target) -> Self {
         Self {
+            mode: PhantomData,
             client,
             target,
             classes: Vec::new(),
@@ -308,8 +320,7 @@ impl ClassifyRequest {
         }
     }
 
-    /// The first page of classified videos.
-    pub async fn send(self) -> Result<TokenPage<ClassifiedVideo>> {
+    async fn send_impl(self) -> Result<TokenPage<ClassifiedVideo>> {
         let r = self.first().await?;
         Ok(TokenPage {
             items: r.data.into_iter().map(ClassifiedVideo::from).collect(),
@@ -317,10 +328,9 @@ impl ClassifyRequest {
         })
     }
 
-    /// Every page, following `next_page_token` (`GET /classify/{token}`).
-    pub fn pages(self) -> BoxStream<'static, Result<TokenPage<ClassifiedVideo>>> {
+    fn pages_impl(self) -> BoxStream<'static, Result<TokenPage<ClassifiedVideo>>> {
         let client = self.client.clone();
-        let first = Box::pin(async move { self.send().await });
+        let first = Box::pin(async move { self.send_impl().await });
         let next = Arc::new(move |token: String| {
             let client = client.clone();
             Box::pin(async move {
@@ -340,8 +350,18 @@ impl ClassifyRequest {
         })
     }
 
-    /// Every classified video of every page.
-    pub fn items(self) -> BoxStream<'static, Result<ClassifiedVideo>> {
-        items_of(self.pages(), |p| p.items)
+    fn items_impl(self) -> BoxStream<'static, Result<ClassifiedVideo>> {
+        items_of(self.pages_impl(), |p| p.items)
+    }
+}
+
+faces! {
+    impl[] ClassifyRequest<Async> | ClassifyRequest<crate::blocking::Blocking> {
+        /// The first page of classified videos.
+        pub fn send(self) -> TokenPage<ClassifiedVideo> => send_impl;
+        /// Every page, following `next_page_token` (`GET /classify/{token}`).
+        pub fn pages(self) -> stream TokenPage<ClassifiedVideo> => pages_impl;
+        /// Every classified video of every page.
+        pub fn items(self) -> stream ClassifiedVideo => items_impl;
     }
 }

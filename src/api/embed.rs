@@ -17,9 +17,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{ListCommon, fetch_page, page_number_list, raw_list, rfc3339};
+use std::marker::PhantomData;
+
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::EmbedTaskId;
+use crate::mode::{Async, Mode, faces};
 use crate::pagination::Page;
 use crate::raw::operations;
 use crate::raw::types::{
@@ -36,17 +39,22 @@ pub const DEFAULT_ENGINE: &str = "Marengo-retrieval-2.6";
 
 /// Embeddings. From [`Client::embed`].
 #[derive(Clone, Debug)]
-pub struct Embed {
+pub struct Embed<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
 }
 
-impl Embed {
+impl<M: Mode> Embed<M> {
     pub(crate) fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            mode: PhantomData,
+        }
     }
 
-    fn create(&self) -> CreateEmbedding {
+    fn create(&self) -> CreateEmbedding<M> {
         CreateEmbedding {
+            mode: PhantomData,
             client: self.client.clone(),
             engine: DEFAULT_ENGINE.into(),
             text: None,
@@ -59,21 +67,22 @@ impl Embed {
 
     /// Embeds a text (at most 77 tokens). Add an image or audio to the same request with
     /// [`CreateEmbedding::image`] / [`CreateEmbedding::audio`].
-    pub fn text(&self, text: impl Into<String>) -> CreateEmbedding {
+    pub fn text(&self, text: impl Into<String>) -> CreateEmbedding<M> {
         self.create().text(text)
     }
     /// Embeds an image (file, bytes or URL).
-    pub fn image(&self, image: Media) -> CreateEmbedding {
+    pub fn image(&self, image: Media) -> CreateEmbedding<M> {
         self.create().image(image)
     }
     /// Embeds an audio clip (file, bytes or URL).
-    pub fn audio(&self, audio: Media) -> CreateEmbedding {
+    pub fn audio(&self, audio: Media) -> CreateEmbedding<M> {
         self.create().audio(audio)
     }
 
     /// Video embedding tasks: create, list, get, wait (as [`Client::tasks`] is for indexing).
-    pub fn tasks(&self) -> EmbedTasks {
+    pub fn tasks(&self) -> EmbedTasks<M> {
         EmbedTasks {
+            mode: PhantomData,
             client: self.client.clone(),
         }
     }
@@ -81,14 +90,16 @@ impl Embed {
 
 /// Video embedding tasks. From [`Embed::tasks`].
 #[derive(Clone, Debug)]
-pub struct EmbedTasks {
+pub struct EmbedTasks<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
 }
 
-impl EmbedTasks {
+impl<M: Mode> EmbedTasks<M> {
     /// Starts a video embedding task: set options, then `.send()`.
-    pub fn create(&self, video: Media) -> CreateEmbedTask {
+    pub fn create(&self, video: Media) -> CreateEmbedTask<M> {
         CreateEmbedTask {
+            mode: PhantomData,
             client: self.client.clone(),
             engine: DEFAULT_ENGINE.into(),
             video,
@@ -101,8 +112,9 @@ impl EmbedTasks {
     }
 
     /// Lists video embedding tasks (the last 7 days unless a window is set).
-    pub fn list(&self) -> ListEmbedTasks {
+    pub fn list(&self) -> ListEmbedTasks<M> {
         ListEmbedTasks {
+            mode: PhantomData,
             client: self.client.clone(),
             common: ListCommon::default(),
             started_at: None,
@@ -111,8 +123,7 @@ impl EmbedTasks {
         }
     }
 
-    /// A video embedding task with its embeddings.
-    pub async fn get(&self, id: impl Into<EmbedTaskId>) -> Result<EmbedTask> {
+    async fn get_impl(&self, id: impl Into<EmbedTaskId>) -> Result<EmbedTask> {
         let id = id.into();
         let raw = self.client.raw();
         self.client
@@ -120,8 +131,7 @@ impl EmbedTasks {
             .await
     }
 
-    /// The status of a video embedding task.
-    pub async fn status(&self, id: impl Into<EmbedTaskId>) -> Result<EmbedTaskStatusResponse> {
+    async fn status_impl(&self, id: impl Into<EmbedTaskId>) -> Result<EmbedTaskStatusResponse> {
         let id = id.into();
         let raw = self.client.raw();
         self.client
@@ -134,12 +144,15 @@ impl EmbedTasks {
     }
 
     /// Waits until the task is `ready` (then fetch the embeddings with [`EmbedTasks::get`]).
-    pub fn wait(&self, id: impl Into<EmbedTaskId>) -> Wait<EmbedTaskStatusResponse> {
+    pub fn wait(&self, id: impl Into<EmbedTaskId>) -> Wait<EmbedTaskStatusResponse, M> {
         let (tasks, id) = (self.clone(), id.into());
-        Wait::new(Arc::new(move || {
-            let (tasks, id) = (tasks.clone(), id.clone());
-            Box::pin(async move { tasks.status(id).await })
-        }))
+        Wait::new(
+            self.client.clone(),
+            Arc::new(move || {
+                let (tasks, id) = (tasks.clone(), id.clone());
+                Box::pin(async move { tasks.status_impl(id).await })
+            }),
+        )
         .max_wait(std::time::Duration::from_secs(3600))
     }
 }
@@ -148,7 +161,8 @@ impl EmbedTasks {
 /// back in its own field of the answer. From [`Embed::text`], [`Embed::image`], [`Embed::audio`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send()"]
-pub struct CreateEmbedding {
+pub struct CreateEmbedding<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     engine: String,
     text: Option<String>,
@@ -158,7 +172,7 @@ pub struct CreateEmbedding {
     audio_start_offset: Option<f64>,
 }
 
-impl CreateEmbedding {
+impl<M: Mode> CreateEmbedding<M> {
     /// Also (or instead) embeds this text, at most 77 tokens.
     pub fn text(mut self, text: impl Into<String>) -> Self {
         self.text = Some(text.into());
@@ -189,8 +203,7 @@ impl CreateEmbedding {
         self.audio_start_offset = Some(secs);
         self
     }
-    /// Embeds.
-    pub async fn send(self) -> Result<EmbedResponse> {
+    async fn send_impl(self) -> Result<EmbedResponse> {
         if self.engine.trim().is_empty() {
             return Err(Error::invalid("engine_name", "must not be empty"));
         }
@@ -233,7 +246,8 @@ impl CreateEmbedding {
 /// A video embedding task to create. From [`EmbedTasks::create`].
 #[derive(Clone)]
 #[must_use = "call .send()"]
-pub struct CreateEmbedTask {
+pub struct CreateEmbedTask<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     engine: String,
     video: Media,
@@ -257,7 +271,7 @@ impl std::fmt::Debug for CreateEmbedTask {
     }
 }
 
-impl CreateEmbedTask {
+impl<M: Mode> CreateEmbedTask<M> {
     /// Another engine than `Marengo-retrieval-2.6`.
     pub fn engine(mut self, name: impl Into<String>) -> Self {
         self.engine = name.into();
@@ -284,8 +298,7 @@ impl CreateEmbedTask {
         self.progress = Some(Arc::new(f));
         self
     }
-    /// Starts the task.
-    pub async fn send(self) -> Result<EmbedTaskId> {
+    async fn send_impl(self) -> Result<EmbedTaskId> {
         if let Some(c) = self.clip_length
             && !(2..=10).contains(&c)
         {
@@ -333,7 +346,8 @@ impl CreateEmbedTask {
 /// Lists video embedding tasks. From [`EmbedTasks::list`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send(), .pages() or .items()"]
-pub struct ListEmbedTasks {
+pub struct ListEmbedTasks<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     common: ListCommon,
     started_at: Option<DateTime<Utc>>,
@@ -343,7 +357,7 @@ pub struct ListEmbedTasks {
 
 page_number_list!(ListEmbedTasks, EmbedTask);
 
-impl ListEmbedTasks {
+impl<M: Mode> ListEmbedTasks<M> {
     /// The start of the window.
     pub fn started_at(mut self, t: DateTime<Utc>) -> Self {
         self.started_at = Some(t);
@@ -390,5 +404,28 @@ impl EmbeddingSegment {
             Some(nested) if self.float.is_empty() => &nested.float,
             _ => &self.float,
         }
+    }
+}
+
+faces! {
+    impl[] EmbedTasks<Async> | EmbedTasks<crate::blocking::Blocking> {
+        /// A video embedding task with its embeddings.
+        pub fn get(&self, id: impl Into<EmbedTaskId>) -> EmbedTask => get_impl;
+        /// The status of a video embedding task.
+        pub fn status(&self, id: impl Into<EmbedTaskId>) -> EmbedTaskStatusResponse => status_impl;
+    }
+}
+
+faces! {
+    impl[] CreateEmbedding<Async> | CreateEmbedding<crate::blocking::Blocking> {
+        /// Embeds.
+        pub fn send(self) -> EmbedResponse => send_impl;
+    }
+}
+
+faces! {
+    impl[] CreateEmbedTask<Async> | CreateEmbedTask<crate::blocking::Blocking> {
+        /// Starts the task.
+        pub fn send(self) -> EmbedTaskId => send_impl;
     }
 }

@@ -18,7 +18,6 @@
 //! # let _ = (gist, chapters); Ok(()) }
 //! ```
 
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -26,9 +25,12 @@ use bytes::Bytes;
 use futures::stream::{BoxStream, Stream, StreamExt};
 
 use super::build;
+use std::marker::PhantomData;
+
 use crate::Client;
 use crate::error::{DecodeError, Error, Result, SizeLimited};
 use crate::ids::VideoId;
+use crate::mode::{Async, Mode, faces};
 pub use crate::model::Summary;
 use crate::model::{Chapter, Gist, Highlight};
 use crate::raw::operations;
@@ -41,7 +43,8 @@ pub const MAX_PROMPT_CHARS: usize = 1500;
 
 /// Text generation. From [`Client::generate`].
 #[derive(Clone, Debug)]
-pub struct Generate {
+pub struct Generate<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
 }
 
@@ -68,13 +71,15 @@ fn check_temperature(t: Option<f64>) -> Result<()> {
     }
 }
 
-impl Generate {
+impl<M: Mode> Generate<M> {
     pub(crate) fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            mode: PhantomData,
+        }
     }
 
-    /// A title, topics and/or hashtags for a video.
-    pub async fn gist(
+    async fn gist_impl(
         &self,
         video: impl Into<VideoId>,
         types_: impl IntoIterator<Item = GistType>,
@@ -99,8 +104,9 @@ impl Generate {
             .map(Gist::from)
     }
 
-    fn summarize<K: SummaryKind>(&self, video: VideoId) -> Summarize<K> {
+    fn summarize<K: SummaryKind>(&self, video: VideoId) -> Summarize<K, M> {
         Summarize {
+            mode: PhantomData,
             client: self.client.clone(),
             video,
             prompt: None,
@@ -110,23 +116,24 @@ impl Generate {
     }
 
     /// A summary of a video. Optionally guided by `.prompt()`.
-    pub fn summary(&self, video: impl Into<VideoId>) -> Summarize<Summary> {
+    pub fn summary(&self, video: impl Into<VideoId>) -> Summarize<Summary, M> {
         self.summarize(video.into())
     }
 
     /// The chapters of a video.
-    pub fn chapters(&self, video: impl Into<VideoId>) -> Summarize<Chapters> {
+    pub fn chapters(&self, video: impl Into<VideoId>) -> Summarize<Chapters, M> {
         self.summarize(video.into())
     }
 
     /// The highlights of a video.
-    pub fn highlights(&self, video: impl Into<VideoId>) -> Summarize<Highlights> {
+    pub fn highlights(&self, video: impl Into<VideoId>) -> Summarize<Highlights, M> {
         self.summarize(video.into())
     }
 
     /// Open-ended text from a prompt; `.send()` for the whole text, `.stream()` for events.
-    pub fn text(&self, video: impl Into<VideoId>, prompt: impl Into<String>) -> GenerateText {
+    pub fn text(&self, video: impl Into<VideoId>, prompt: impl Into<String>) -> GenerateText<M> {
         GenerateText {
+            mode: PhantomData,
             client: self.client.clone(),
             video: video.into(),
             prompt: prompt.into(),
@@ -134,13 +141,12 @@ impl Generate {
         }
     }
 
-    /// Shorthand for `text(video, prompt).stream()`.
-    pub async fn text_stream(
+    async fn text_stream_impl(
         &self,
         video: impl Into<VideoId>,
         prompt: impl Into<String>,
     ) -> Result<TextStream> {
-        self.text(video, prompt).stream().await
+        self.text(video, prompt).stream_impl().await
     }
 }
 
@@ -208,7 +214,8 @@ impl SummaryKind for Highlights {
 /// [`Generate::highlights`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send()"]
-pub struct Summarize<K> {
+pub struct Summarize<K, M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     video: VideoId,
     prompt: Option<String>,
@@ -216,7 +223,7 @@ pub struct Summarize<K> {
     kind: PhantomData<fn() -> K>,
 }
 
-impl<K: SummaryKind> Summarize<K> {
+impl<K: SummaryKind, M: Mode> Summarize<K, M> {
     /// Guides the output (purpose, length, tone…).
     pub fn prompt(mut self, p: impl Into<String>) -> Self {
         self.prompt = Some(p.into());
@@ -227,8 +234,7 @@ impl<K: SummaryKind> Summarize<K> {
         self.temperature = Some(t);
         self
     }
-    /// Generates.
-    pub async fn send(self) -> Result<K::Output> {
+    async fn send_impl(self) -> Result<K::Output> {
         if let Some(p) = &self.prompt {
             check_prompt(p)?;
         }
@@ -253,14 +259,15 @@ impl<K: SummaryKind> Summarize<K> {
 /// An open-ended generation. From [`Generate::text`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send() or .stream()"]
-pub struct GenerateText {
+pub struct GenerateText<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     video: VideoId,
     prompt: String,
     temperature: Option<f64>,
 }
 
-impl GenerateText {
+impl<M: Mode> GenerateText<M> {
     /// Randomness, 0 to 1 (the API's default 0.2).
     pub fn temperature(mut self, t: f64) -> Self {
         self.temperature = Some(t);
@@ -280,8 +287,7 @@ impl GenerateText {
         )
     }
 
-    /// The whole text.
-    pub async fn send(self) -> Result<String> {
+    async fn send_impl(self) -> Result<String> {
         let body = self.body(false)?;
         let raw = self.client.raw();
         let r = self
@@ -291,8 +297,7 @@ impl GenerateText {
         r.data.ok_or_else(|| missing("data"))
     }
 
-    /// The text as a stream of events (`stream: true`, NDJSON).
-    pub async fn stream(self) -> Result<TextStream> {
+    async fn stream_impl(self) -> Result<TextStream> {
         let body = self.body(true)?;
         // The stream's media types come from the spec; JSON for errors.
         let op = &operations::GENERATE_TEXT;
@@ -765,5 +770,67 @@ mod tests {
             let text = rt.block_on(TextStream::new(futures::stream::iter(chunks).boxed(), reqwest::StatusCode::OK, MAX_STREAM_LINE_BYTES).collect_text()).unwrap();
             proptest::prop_assert_eq!(text, words.concat());
         }
+    }
+}
+
+faces! {
+    impl[] Generate<Async> | Generate<crate::blocking::Blocking> {
+        /// A title, topics and/or hashtags for a video.
+        pub fn gist(&self, video: impl Into<VideoId>, types_: impl IntoIterator<Item = GistType>,) -> Gist => gist_impl;
+    }
+}
+
+impl Generate<Async> {
+    /// Shorthand for `text(video, prompt).stream()`.
+    pub async fn text_stream(
+        &self,
+        video: impl Into<VideoId>,
+        prompt: impl Into<String>,
+    ) -> Result<TextStream> {
+        self.text_stream_impl(video, prompt).await
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl Generate<crate::blocking::Blocking> {
+    /// Shorthand for `text(video, prompt).stream()`: the generated text as an iterator of events.
+    pub fn text_stream(
+        &self,
+        video: impl Into<VideoId>,
+        prompt: impl Into<String>,
+    ) -> Result<crate::blocking::Iter<TextEvent>> {
+        let stream = crate::blocking::run(&self.client, self.text_stream_impl(video, prompt))?;
+        Ok(crate::blocking::Iter::new(&self.client, stream.boxed()))
+    }
+}
+
+faces! {
+    impl[K: SummaryKind] Summarize<K, Async> | Summarize<K, crate::blocking::Blocking> {
+        /// Generates.
+        pub fn send(self) -> K::Output => send_impl;
+    }
+}
+
+faces! {
+    impl[] GenerateText<Async> | GenerateText<crate::blocking::Blocking> {
+        /// The whole text.
+        pub fn send(self) -> String => send_impl;
+    }
+}
+
+impl GenerateText<Async> {
+    /// The text as a stream of events (`stream: true`, NDJSON).
+    pub async fn stream(self) -> Result<TextStream> {
+        self.stream_impl().await
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl GenerateText<crate::blocking::Blocking> {
+    /// The text as an iterator of events (`stream: true`, NDJSON), each read as it arrives.
+    pub fn stream(self) -> Result<crate::blocking::Iter<TextEvent>> {
+        let client = self.client.clone();
+        let stream = crate::blocking::run(&client, self.stream_impl())?;
+        Ok(crate::blocking::Iter::new(&client, stream.boxed()))
     }
 }

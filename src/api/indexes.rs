@@ -12,10 +12,13 @@
 //! # Ok(()) }
 //! ```
 
+use std::marker::PhantomData;
+
 use super::{ListCommon, build, fetch_dated_page, page_number_list, raw_list};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::IndexId;
+use crate::mode::{Async, Mode, faces};
 use crate::model::Index;
 use crate::pagination::Page;
 use crate::raw::types::{self, Addon, EngineFamily, EngineOption};
@@ -24,18 +27,23 @@ raw_list!(ListIndexes, Index, dated);
 
 /// The indexes of the account. From [`Client::indexes`].
 #[derive(Clone, Debug)]
-pub struct Indexes {
+pub struct Indexes<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
 }
 
-impl Indexes {
+impl<M: Mode> Indexes<M> {
     pub(crate) fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            mode: PhantomData,
+        }
     }
 
     /// Starts creating an index named `name` (unique in the account). Add at least one engine.
-    pub fn create(&self, name: impl Into<String>) -> CreateIndex {
+    pub fn create(&self, name: impl Into<String>) -> CreateIndex<M> {
         CreateIndex {
+            mode: PhantomData,
             client: self.client.clone(),
             name: name.into(),
             engines: Vec::new(),
@@ -44,8 +52,9 @@ impl Indexes {
     }
 
     /// Lists indexes (page by page, or as a stream).
-    pub fn list(&self) -> ListIndexes {
+    pub fn list(&self) -> ListIndexes<M> {
         ListIndexes {
+            mode: PhantomData,
             client: self.client.clone(),
             common: ListCommon::default(),
             name: None,
@@ -54,8 +63,7 @@ impl Indexes {
         }
     }
 
-    /// Retrieves an index.
-    pub async fn get(&self, id: impl Into<IndexId>) -> Result<Index> {
+    async fn get_impl(&self, id: impl Into<IndexId>) -> Result<Index> {
         let id = id.into();
         let raw = self.client.raw();
         self.client
@@ -64,8 +72,7 @@ impl Indexes {
             .map(Index::from)
     }
 
-    /// Renames an index (engines and options cannot change).
-    pub async fn rename(&self, id: impl Into<IndexId>, name: impl Into<String>) -> Result<()> {
+    async fn rename_impl(&self, id: impl Into<IndexId>, name: impl Into<String>) -> Result<()> {
         let (id, name) = (id.into(), name.into());
         if name.trim().is_empty() {
             return Err(Error::invalid("index_name", "must not be empty"));
@@ -80,8 +87,7 @@ impl Indexes {
         self.client.call(b.send()).await
     }
 
-    /// Deletes an index and its videos.
-    pub async fn delete(&self, id: impl Into<IndexId>) -> Result<()> {
+    async fn delete_impl(&self, id: impl Into<IndexId>) -> Result<()> {
         let id = id.into();
         let raw = self.client.raw();
         self.client
@@ -118,14 +124,15 @@ impl EngineConfig {
 /// Creates an index. From [`Indexes::create`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send()"]
-pub struct CreateIndex {
+pub struct CreateIndex<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     name: String,
     engines: Vec<EngineConfig>,
     addons: Vec<Addon>,
 }
 
-impl CreateIndex {
+impl<M: Mode> CreateIndex<M> {
     /// Adds an engine with its options.
     pub fn engine(mut self, engine: EngineConfig) -> Self {
         self.engines.push(engine);
@@ -138,8 +145,7 @@ impl CreateIndex {
         self
     }
 
-    /// Creates the index and returns its id.
-    pub async fn send(self) -> Result<IndexId> {
+    async fn send_impl(self) -> Result<IndexId> {
         if self.name.trim().is_empty() {
             return Err(Error::invalid("index_name", "must not be empty"));
         }
@@ -181,7 +187,8 @@ impl CreateIndex {
 /// Lists indexes. From [`Indexes::list`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send(), .pages() or .items()"]
-pub struct ListIndexes {
+pub struct ListIndexes<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     common: ListCommon,
     name: Option<String>,
@@ -191,7 +198,7 @@ pub struct ListIndexes {
 
 page_number_list!(ListIndexes, Index, dated);
 
-impl ListIndexes {
+impl<M: Mode> ListIndexes<M> {
     /// Only indexes with this name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -230,5 +237,23 @@ impl ListIndexes {
             b = b.engine_options(joined.join(","));
         }
         fetch_dated_page(&self.common, b, page).await
+    }
+}
+
+faces! {
+    impl[] Indexes<Async> | Indexes<crate::blocking::Blocking> {
+        /// Retrieves an index.
+        pub fn get(&self, id: impl Into<IndexId>) -> Index => get_impl;
+        /// Renames an index (engines and options cannot change).
+        pub fn rename(&self, id: impl Into<IndexId>, name: impl Into<String>) -> () => rename_impl;
+        /// Deletes an index and its videos.
+        pub fn delete(&self, id: impl Into<IndexId>) -> () => delete_impl;
+    }
+}
+
+faces! {
+    impl[] CreateIndex<Async> | CreateIndex<crate::blocking::Blocking> {
+        /// Creates the index and returns its id.
+        pub fn send(self) -> IndexId => send_impl;
     }
 }

@@ -311,15 +311,15 @@ macro_rules! apply_filter {
 }
 pub(crate) use apply_filter;
 
-/// Gives a page-number list builder `page_limit`, `concurrency`, `send`, `page`, `pages`, `items`.
-/// The builder must have fields `client: Client` and `common: ListCommon`, a
-/// `fn check_own(&self) -> Result<()>` for its own settings and an
+/// Gives a page-number list builder `page_limit`, `concurrency`, `send`, `page`, `pages`, `items`
+/// (in both modes). The builder must have fields `client: Client`, `common: ListCommon` and
+/// `mode: PhantomData<M>`, a `fn check_own(&self) -> Result<()>` for its own settings and an
 /// `async fn fetch(self, page: u64) -> Result<Page<$item>>`. With `dated`, also `sort_by`,
 /// `sort_option`, `created_at` and `updated_at`.
 macro_rules! page_number_list {
     ($builder:ident, $item:ty, dated) => {
         $crate::api::page_number_list!($builder, $item);
-        impl $builder {
+        impl<M: $crate::mode::Mode> $builder<M> {
             /// Sort by creation or update date (the API's default: creation date).
             pub fn sort_by(mut self, by: $crate::SortBy) -> Self {
                 self.common.sort_by = Some(by);
@@ -349,7 +349,7 @@ macro_rules! page_number_list {
         }
     };
     ($builder:ident, $item:ty) => {
-        impl $builder {
+        impl<M: $crate::mode::Mode> $builder<M> {
             /// Items per page, 1 to 50 (checked before any request). The API's default is 10.
             pub fn page_limit(mut self, n: u64) -> Self {
                 self.common.page_limit = Some(n);
@@ -369,13 +369,11 @@ macro_rules! page_number_list {
                 self.check_own()
             }
 
-            /// The first page.
-            pub async fn send(self) -> $crate::Result<$crate::pagination::Page<$item>> {
-                self.page(1).await
+            async fn send_impl(self) -> $crate::Result<$crate::pagination::Page<$item>> {
+                self.page_impl(1).await
             }
 
-            /// Page `n` (1-based).
-            pub async fn page(self, n: u64) -> $crate::Result<$crate::pagination::Page<$item>> {
+            async fn page_impl(self, n: u64) -> $crate::Result<$crate::pagination::Page<$item>> {
                 self.check()?;
                 if n == 0 {
                     return Err($crate::Error::invalid("page", "pages start at 1"));
@@ -383,8 +381,7 @@ macro_rules! page_number_list {
                 self.fetch(n).await
             }
 
-            /// Every page, as a `Stream` (`Send + 'static`). Invalid settings are its first item.
-            pub fn pages(self) -> futures::stream::BoxStream<'static, $crate::Result<$crate::pagination::Page<$item>>> {
+            fn pages_impl(self) -> futures::stream::BoxStream<'static, $crate::Result<$crate::pagination::Page<$item>>> {
                 use futures::StreamExt;
                 if let Err(e) = self.check() {
                     return futures::stream::once(async move { Err(e) }).boxed();
@@ -397,9 +394,21 @@ macro_rules! page_number_list {
                 $crate::pagination::page_stream(fetch, 1, concurrency)
             }
 
-            /// Every item of every page, as a `Stream` (`Send + 'static`), in order.
-            pub fn items(self) -> futures::stream::BoxStream<'static, $crate::Result<$item>> {
-                $crate::pagination::items_of(self.pages(), |p| p.items)
+            fn items_impl(self) -> futures::stream::BoxStream<'static, $crate::Result<$item>> {
+                $crate::pagination::items_of(self.pages_impl(), |p| p.items)
+            }
+        }
+        $crate::mode::faces! {
+            impl[] $builder<$crate::mode::Async> | $builder<$crate::blocking::Blocking> {
+                /// The first page.
+                pub fn send(self) -> $crate::pagination::Page<$item> => send_impl;
+                /// Page `n` (1-based).
+                pub fn page(self, n: u64) -> $crate::pagination::Page<$item> => page_impl;
+                /// Every page, in order (fetching ahead with [`concurrency`](Self::concurrency)).
+                /// Invalid settings are the first item.
+                pub fn pages(self) -> stream $crate::pagination::Page<$item> => pages_impl;
+                /// Every item of every page, in order.
+                pub fn items(self) -> stream $item => items_impl;
             }
         }
     };

@@ -21,9 +21,12 @@ use std::sync::Arc;
 use futures::stream::BoxStream;
 
 use super::build;
+use std::marker::PhantomData;
+
 use crate::Client;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::IndexId;
+use crate::mode::{Async, Mode, faces};
 use crate::model::{SearchClip, SearchHit};
 use crate::pagination::{TokenPage, check_page_limit, items_of, token_stream};
 use crate::raw::operations;
@@ -204,7 +207,8 @@ enum What {
 /// A search of one index. From [`Client::search`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send(), .pages() or .items()"]
-pub struct Search {
+pub struct Search<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     index: IndexId,
     what: What,
@@ -221,9 +225,10 @@ pub struct Search {
     page_limit: Option<u64>,
 }
 
-impl Search {
+impl<M: Mode> Search<M> {
     pub(crate) fn new(client: Client, index: IndexId) -> Self {
         Self {
+            mode: PhantomData,
             client,
             index,
             what: What::None,
@@ -454,13 +459,11 @@ impl Search {
         ))
     }
 
-    /// The first page.
-    pub async fn send(self) -> Result<SearchPage> {
+    async fn send_impl(self) -> Result<SearchPage> {
         Ok(SearchPage::from(self.first().await?.0))
     }
 
-    /// Every page, following `next_page_token`.
-    pub fn pages(self) -> BoxStream<'static, Result<SearchPage>> {
+    fn pages_impl(self) -> BoxStream<'static, Result<SearchPage>> {
         let client = self.client.clone();
         let origin = Arc::new(std::sync::atomic::AtomicU8::new(Origin::Search as u8));
         let origin_first = origin.clone();
@@ -485,9 +488,8 @@ impl Search {
         })
     }
 
-    /// Every result of every page.
-    pub fn items(self) -> BoxStream<'static, Result<SearchHit>> {
-        items_of(self.pages(), |p| p.page.items)
+    fn items_impl(self) -> BoxStream<'static, Result<SearchHit>> {
+        items_of(self.pages_impl(), |p| p.page.items)
     }
 }
 
@@ -553,5 +555,16 @@ pub(crate) async fn next_page(
             }
             first
         }
+    }
+}
+
+faces! {
+    impl[] Search<Async> | Search<crate::blocking::Blocking> {
+        /// The first page.
+        pub fn send(self) -> SearchPage => send_impl;
+        /// Every page, following `next_page_token`.
+        pub fn pages(self) -> stream SearchPage => pages_impl;
+        /// Every result of every page.
+        pub fn items(self) -> stream SearchHit => items_impl;
     }
 }

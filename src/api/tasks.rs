@@ -19,9 +19,12 @@ use std::sync::Arc;
 use super::{
     Filter, ListCommon, build, fetch_dated_page, filter_setter, page_number_list, raw_list,
 };
+use std::marker::PhantomData;
+
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, IntegrationId, TaskId, VideoId};
+use crate::mode::{Async, Mode, faces};
 pub use crate::model::CreatedTask;
 use crate::model::Task;
 use crate::pagination::Page;
@@ -34,18 +37,23 @@ raw_list!(ListTasks, Task, dated);
 
 /// Video indexing tasks. From [`Client::tasks`].
 #[derive(Clone, Debug)]
-pub struct Tasks {
+pub struct Tasks<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
 }
 
-impl Tasks {
+impl<M: Mode> Tasks<M> {
     pub(crate) fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            mode: PhantomData,
+        }
     }
 
     /// Starts an upload into `index`: set exactly one video source, then `.send()`.
-    pub fn create(&self, index: impl Into<IndexId>) -> CreateTask {
+    pub fn create(&self, index: impl Into<IndexId>) -> CreateTask<M> {
         CreateTask {
+            mode: PhantomData,
             client: self.client.clone(),
             index: index.into(),
             video: None,
@@ -57,10 +65,7 @@ impl Tasks {
         }
     }
 
-    /// Indexes a YouTube video (it must be public and embeddable): `https://www.youtube.com/watch?v=…`,
-    /// `https://youtu.be/…`, or a `/shorts/`, `/live/` or `/embed/` link. Any other URL is refused
-    /// before sending (for a raw video file at a URL, use `create(index).video_url(url)`).
-    pub async fn create_from_youtube(
+    async fn create_from_youtube_impl(
         &self,
         index: impl Into<IndexId>,
         url: impl Into<String>,
@@ -83,8 +88,7 @@ impl Tasks {
         })
     }
 
-    /// Retrieves a task.
-    pub async fn get(&self, id: impl Into<TaskId>) -> Result<Task> {
+    async fn get_impl(&self, id: impl Into<TaskId>) -> Result<Task> {
         let id = id.into();
         let raw = self.client.raw();
         self.client
@@ -93,8 +97,7 @@ impl Tasks {
             .map(Task::from)
     }
 
-    /// Deletes a task.
-    pub async fn delete(&self, id: impl Into<TaskId>) -> Result<()> {
+    async fn delete_impl(&self, id: impl Into<TaskId>) -> Result<()> {
         let id = id.into();
         let raw = self.client.raw();
         self.client
@@ -103,8 +106,9 @@ impl Tasks {
     }
 
     /// Lists tasks (newest first by default).
-    pub fn list(&self) -> ListTasks {
+    pub fn list(&self) -> ListTasks<M> {
         ListTasks {
+            mode: PhantomData,
             client: self.client.clone(),
             common: ListCommon::default(),
             index: None,
@@ -115,8 +119,7 @@ impl Tasks {
         }
     }
 
-    /// Counts an index's tasks by status.
-    pub async fn status_counts(&self, index: impl Into<IndexId>) -> Result<TaskStatusCounts> {
+    async fn status_counts_impl(&self, index: impl Into<IndexId>) -> Result<TaskStatusCounts> {
         let index = index.into();
         let raw = self.client.raw();
         self.client
@@ -130,17 +133,18 @@ impl Tasks {
 
     /// Waits until the task is `ready` (see [`Wait`] for the options). A `failed` task is
     /// [`Error::TaskFailed`]; the deadline is [`Error::WaitTimeout`].
-    pub fn wait(&self, id: impl Into<TaskId>) -> Wait<Task> {
+    pub fn wait(&self, id: impl Into<TaskId>) -> Wait<Task, M> {
         let (tasks, id) = (self.clone(), id.into());
-        Wait::new(Arc::new(move || {
-            let (tasks, id) = (tasks.clone(), id.clone());
-            Box::pin(async move { tasks.get(id).await })
-        }))
+        Wait::new(
+            self.client.clone(),
+            Arc::new(move || {
+                let (tasks, id) = (tasks.clone(), id.clone());
+                Box::pin(async move { tasks.get_impl(id).await })
+            }),
+        )
     }
 
-    /// Transfers the videos listed in a JSON file (`[{index_id, language, object, transcription}]`,
-    /// S3 URLs). Any 2xx answer is a success.
-    pub async fn transfer(&self, file: impl AsRef<Path>) -> Result<()> {
+    async fn transfer_impl(&self, file: impl AsRef<Path>) -> Result<()> {
         let mut form = MultipartForm::default();
         form.media("file", "file", Media::path(file)).await?;
         self.client
@@ -154,8 +158,9 @@ impl Tasks {
         &self,
         integration: impl Into<IntegrationId>,
         index: impl Into<IndexId>,
-    ) -> ImportVideos {
+    ) -> ImportVideos<M> {
         ImportVideos {
+            mode: PhantomData,
             client: self.client.clone(),
             integration: integration.into(),
             index: index.into(),
@@ -165,8 +170,7 @@ impl Tasks {
         }
     }
 
-    /// The videos of a cloud import by status.
-    pub async fn import_status(
+    async fn import_status_impl(
         &self,
         integration: impl Into<IntegrationId>,
         index: impl Into<IndexId>,
@@ -180,8 +184,7 @@ impl Tasks {
         self.client.call(b.send()).await
     }
 
-    /// The imports of an integration.
-    pub async fn import_logs(
+    async fn import_logs_impl(
         &self,
         integration: impl Into<IntegrationId>,
     ) -> Result<Vec<ImportLog>> {
@@ -197,7 +200,8 @@ impl Tasks {
 /// Uploads a video to index. From [`Tasks::create`].
 #[derive(Clone)]
 #[must_use = "call .send()"]
-pub struct CreateTask {
+pub struct CreateTask<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     index: IndexId,
     video: Option<Media>,
@@ -220,7 +224,7 @@ impl std::fmt::Debug for CreateTask {
     }
 }
 
-impl CreateTask {
+impl<M: Mode> CreateTask<M> {
     fn source(mut self, m: Media) -> Self {
         self.video = Some(m);
         self.sources += 1;
@@ -268,8 +272,7 @@ impl CreateTask {
         self
     }
 
-    /// Checks everything, uploads, and returns the new task.
-    pub async fn send(self) -> Result<CreatedTask> {
+    async fn send_impl(self) -> Result<CreatedTask> {
         let index = self.index.checked("index_id")?.to_owned();
         if self.sources > 1 {
             return Err(Error::invalid(
@@ -311,7 +314,8 @@ impl CreateTask {
 /// Starts a cloud import. From [`Tasks::import`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send()"]
-pub struct ImportVideos {
+pub struct ImportVideos<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     integration: IntegrationId,
     index: IndexId,
@@ -320,7 +324,7 @@ pub struct ImportVideos {
     user_metadata: serde_json::Map<String, serde_json::Value>,
 }
 
-impl ImportVideos {
+impl<M: Mode> ImportVideos<M> {
     /// Only import files not imported before.
     pub fn incremental(mut self, yes: bool) -> Self {
         self.incremental = Some(yes);
@@ -340,8 +344,7 @@ impl ImportVideos {
         self.user_metadata.insert(key.into(), value.into());
         self
     }
-    /// Starts the import.
-    pub async fn send(self) -> Result<ImportResult> {
+    async fn send_impl(self) -> Result<ImportResult> {
         let body: types::ImportFromIntegrationRequest = build(
             types::ImportFromIntegrationRequest::builder()
                 .index_id(self.index.checked("index_id")?)
@@ -366,7 +369,8 @@ fn is_range<T>(f: &Option<Filter<T>>) -> bool {
 /// Lists tasks. From [`Tasks::list`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send(), .pages() or .items()"]
-pub struct ListTasks {
+pub struct ListTasks<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     common: ListCommon,
     index: Option<IndexId>,
@@ -378,7 +382,7 @@ pub struct ListTasks {
 
 page_number_list!(ListTasks, Task, dated);
 
-impl ListTasks {
+impl<M: Mode> ListTasks<M> {
     /// Only the tasks of this index.
     pub fn index(mut self, index: impl Into<IndexId>) -> Self {
         self.index = Some(index.into());
@@ -519,5 +523,41 @@ mod tests {
             let e = check_youtube_url(bad).unwrap_err();
             assert!(e.to_string().contains("`url`"), "{bad}: {e}");
         }
+    }
+}
+
+faces! {
+    impl[] Tasks<Async> | Tasks<crate::blocking::Blocking> {
+        /// Indexes a YouTube video (it must be public and embeddable): `https://www.youtube.com/watch?v=…`,
+        /// `https://youtu.be/…`, or a `/shorts/`, `/live/` or `/embed/` link. Any other URL is refused
+        /// before sending (for a raw video file at a URL, use `create(index).video_url(url)`).
+        pub fn create_from_youtube(&self, index: impl Into<IndexId>, url: impl Into<String>,) -> CreatedTask => create_from_youtube_impl;
+        /// Retrieves a task.
+        pub fn get(&self, id: impl Into<TaskId>) -> Task => get_impl;
+        /// Deletes a task.
+        pub fn delete(&self, id: impl Into<TaskId>) -> () => delete_impl;
+        /// Counts an index's tasks by status.
+        pub fn status_counts(&self, index: impl Into<IndexId>) -> TaskStatusCounts => status_counts_impl;
+        /// Transfers the videos listed in a JSON file (`[{index_id, language, object, transcription}]`,
+        /// S3 URLs). Any 2xx answer is a success.
+        pub fn transfer(&self, file: impl AsRef<Path>) -> () => transfer_impl;
+        /// The videos of a cloud import by status.
+        pub fn import_status(&self, integration: impl Into<IntegrationId>, index: impl Into<IndexId>,) -> ImportStatus => import_status_impl;
+        /// The imports of an integration.
+        pub fn import_logs(&self, integration: impl Into<IntegrationId>,) -> Vec<ImportLog> => import_logs_impl;
+    }
+}
+
+faces! {
+    impl[] CreateTask<Async> | CreateTask<crate::blocking::Blocking> {
+        /// Checks everything, uploads, and returns the new task.
+        pub fn send(self) -> CreatedTask => send_impl;
+    }
+}
+
+faces! {
+    impl[] ImportVideos<Async> | ImportVideos<crate::blocking::Blocking> {
+        /// Starts the import.
+        pub fn send(self) -> ImportResult => send_impl;
     }
 }

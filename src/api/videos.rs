@@ -17,9 +17,12 @@ use super::{
     Filter, ListCommon, apply_filter, build, check_filter, fetch_dated_page, filter_setter,
     page_number_list, raw_list, rfc3339,
 };
+use std::marker::PhantomData;
+
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IndexId, VideoId};
+use crate::mode::{Async, Mode, faces};
 use crate::model::Video;
 use crate::pagination::Page;
 use crate::raw::types::{self, MetadataValue, VideoValue};
@@ -40,19 +43,25 @@ const SYSTEM_METADATA: [&str; 8] = [
 
 /// The videos of one index. From [`Client::videos`].
 #[derive(Clone, Debug)]
-pub struct Videos {
+pub struct Videos<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     index: IndexId,
 }
 
-impl Videos {
+impl<M: Mode> Videos<M> {
     pub(crate) fn new(client: Client, index: IndexId) -> Self {
-        Self { client, index }
+        Self {
+            client,
+            index,
+            mode: PhantomData,
+        }
     }
 
     /// Lists the index's videos (newest first by default).
-    pub fn list(&self) -> ListVideos {
+    pub fn list(&self) -> ListVideos<M> {
         ListVideos {
+            mode: PhantomData,
             client: self.client.clone(),
             index: self.index.clone(),
             common: ListCommon::default(),
@@ -67,13 +76,11 @@ impl Videos {
         }
     }
 
-    /// Retrieves a video.
-    pub async fn get(&self, video: impl Into<VideoId>) -> Result<Video> {
+    async fn get_impl(&self, video: impl Into<VideoId>) -> Result<Video> {
         self.get_inner(video.into(), false).await
     }
 
-    /// Retrieves a video with its embedding (`embed=true`; Marengo 2.6 or later).
-    pub async fn get_with_embedding(&self, video: impl Into<VideoId>) -> Result<Video> {
+    async fn get_with_embedding_impl(&self, video: impl Into<VideoId>) -> Result<Video> {
         self.get_inner(video.into(), true).await
     }
 
@@ -90,8 +97,9 @@ impl Videos {
     }
 
     /// Starts updating a video's title and/or custom metadata.
-    pub fn update(&self, video: impl Into<VideoId>) -> UpdateVideo {
+    pub fn update(&self, video: impl Into<VideoId>) -> UpdateVideo<M> {
         UpdateVideo {
+            mode: PhantomData,
             client: self.client.clone(),
             index: self.index.clone(),
             video: video.into(),
@@ -100,8 +108,7 @@ impl Videos {
         }
     }
 
-    /// Deletes a video.
-    pub async fn delete(&self, video: impl Into<VideoId>) -> Result<()> {
+    async fn delete_impl(&self, video: impl Into<VideoId>) -> Result<()> {
         let video = video.into();
         let raw = self.client.raw();
         let b = raw
@@ -112,22 +119,23 @@ impl Videos {
     }
 
     /// The transcription (needs the `conversation` option). Narrow it with `.start()` / `.end()`.
-    pub fn transcription(&self, video: impl Into<VideoId>) -> VideoData {
+    pub fn transcription(&self, video: impl Into<VideoId>) -> VideoData<M> {
         self.data(video.into(), DataKind::Transcription)
     }
 
     /// The text shown in the video (needs `text_in_video`).
-    pub fn text_in_video(&self, video: impl Into<VideoId>) -> VideoData {
+    pub fn text_in_video(&self, video: impl Into<VideoId>) -> VideoData<M> {
         self.data(video.into(), DataKind::TextInVideo)
     }
 
     /// The logos detected in the video (needs `logo`).
-    pub fn logos(&self, video: impl Into<VideoId>) -> VideoData {
+    pub fn logos(&self, video: impl Into<VideoId>) -> VideoData<M> {
         self.data(video.into(), DataKind::Logo)
     }
 
-    fn data(&self, video: VideoId, kind: DataKind) -> VideoData {
+    fn data(&self, video: VideoId, kind: DataKind) -> VideoData<M> {
         VideoData {
+            mode: PhantomData,
             client: self.client.clone(),
             index: self.index.clone(),
             video,
@@ -137,9 +145,7 @@ impl Videos {
         }
     }
 
-    /// A thumbnail URL (valid one hour; needs the `thumbnail` add-on), at `time` seconds or, with
-    /// `None`, the middle of the video.
-    pub async fn thumbnail(&self, video: impl Into<VideoId>, time: Option<f64>) -> Result<String> {
+    async fn thumbnail_impl(&self, video: impl Into<VideoId>, time: Option<f64>) -> Result<String> {
         let video = video.into();
         if let Some(t) = time
             && !(t.is_finite() && t >= 0.0)
@@ -174,7 +180,8 @@ enum DataKind {
 /// and [`Videos::logos`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send()"]
-pub struct VideoData {
+pub struct VideoData<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     index: IndexId,
     video: VideoId,
@@ -183,7 +190,7 @@ pub struct VideoData {
     end: Option<f64>,
 }
 
-impl VideoData {
+impl<M: Mode> VideoData<M> {
     /// Only values from `seconds` on.
     pub fn start(mut self, seconds: f64) -> Self {
         self.start = Some(seconds);
@@ -195,8 +202,7 @@ impl VideoData {
         self
     }
 
-    /// Fetches the values (an empty list when the API sends none).
-    pub async fn send(self) -> Result<Vec<VideoValue>> {
+    async fn send_impl(self) -> Result<Vec<VideoValue>> {
         for (field, v) in [("start", self.start), ("end", self.end)] {
             if let Some(v) = v
                 && !(v.is_finite() && v >= 0.0)
@@ -241,7 +247,8 @@ impl VideoData {
 /// Updates a video. From [`Videos::update`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send()"]
-pub struct UpdateVideo {
+pub struct UpdateVideo<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     index: IndexId,
     video: VideoId,
@@ -249,7 +256,7 @@ pub struct UpdateVideo {
     metadata: Vec<(String, MetadataValue)>,
 }
 
-impl UpdateVideo {
+impl<M: Mode> UpdateVideo<M> {
     /// A new title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
@@ -262,8 +269,7 @@ impl UpdateVideo {
         self
     }
 
-    /// Sends the update.
-    pub async fn send(self) -> Result<()> {
+    async fn send_impl(self) -> Result<()> {
         if self.title.is_none() && self.metadata.is_empty() {
             return Err(Error::invalid(
                 "metadata",
@@ -314,7 +320,8 @@ fn check_metadata_key(k: &str) -> Result<()> {
 /// Lists the videos of an index. From [`Videos::list`].
 #[derive(Clone, Debug)]
 #[must_use = "call .send(), .pages() or .items()"]
-pub struct ListVideos {
+pub struct ListVideos<M: Mode = Async> {
+    mode: PhantomData<M>,
     client: Client,
     index: IndexId,
     common: ListCommon,
@@ -330,7 +337,7 @@ pub struct ListVideos {
 
 page_number_list!(ListVideos, Video, dated);
 
-impl ListVideos {
+impl<M: Mode> ListVideos<M> {
     /// Only videos with this file name.
     pub fn filename(mut self, name: impl Into<String>) -> Self {
         self.filename = Some(name.into());
@@ -438,5 +445,33 @@ impl From<String> for MetadataValue {
 impl From<i32> for MetadataValue {
     fn from(i: i32) -> Self {
         MetadataValue::Integer(i64::from(i))
+    }
+}
+
+faces! {
+    impl[] Videos<Async> | Videos<crate::blocking::Blocking> {
+        /// Retrieves a video.
+        pub fn get(&self, video: impl Into<VideoId>) -> Video => get_impl;
+        /// Retrieves a video with its embedding (`embed=true`; Marengo 2.6 or later).
+        pub fn get_with_embedding(&self, video: impl Into<VideoId>) -> Video => get_with_embedding_impl;
+        /// Deletes a video.
+        pub fn delete(&self, video: impl Into<VideoId>) -> () => delete_impl;
+        /// A thumbnail URL (valid one hour; needs the `thumbnail` add-on), at `time` seconds or, with
+        /// `None`, the middle of the video.
+        pub fn thumbnail(&self, video: impl Into<VideoId>, time: Option<f64>) -> String => thumbnail_impl;
+    }
+}
+
+faces! {
+    impl[] VideoData<Async> | VideoData<crate::blocking::Blocking> {
+        /// Fetches the values (an empty list when the API sends none).
+        pub fn send(self) -> Vec<VideoValue> => send_impl;
+    }
+}
+
+faces! {
+    impl[] UpdateVideo<Async> | UpdateVideo<crate::blocking::Blocking> {
+        /// Sends the update.
+        pub fn send(self) -> () => send_impl;
     }
 }

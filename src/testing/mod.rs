@@ -142,6 +142,42 @@ impl FakeServerBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] when the address cannot be bound (e.g. the port is taken).
+    /// Starts the fake for synchronous code: it serves from a runtime of its own (one worker
+    /// thread), so a plain `fn main` or `#[test]` can use it with
+    /// [`blocking::Client`](crate::blocking::Client). Stops when dropped.
+    ///
+    /// ```no_run
+    /// # fn demo() -> twelvelabs::Result<()> {
+    /// let fake = twelvelabs::testing::FakeServer::builder().start_blocking()?;
+    /// let tl = fake.blocking_client()?;
+    /// for index in tl.indexes().list().items() {
+    ///     println!("{}", index?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "blocking")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+    pub fn start_blocking(self) -> Result<BlockingFakeServer> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::Config(
+                "start_blocking was called inside an async runtime: use FakeServerBuilder::start"
+                    .into(),
+            ));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("twelvelabs-fake")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Config(format!("cannot start the fake's runtime: {e}")))?;
+        let server = runtime.block_on(self.start())?;
+        Ok(BlockingFakeServer {
+            server,
+            runtime: Some(runtime),
+        })
+    }
+
+    /// Starts the fake on the current tokio runtime.
     pub async fn start(self) -> Result<FakeServer> {
         let listener = tokio::net::TcpListener::bind(self.addr)
             .await
@@ -228,6 +264,14 @@ impl FakeServer {
     /// Starts a fake with the default settings.
     pub async fn start() -> Result<Self> {
         FakeServerBuilder::default().start().await
+    }
+
+    /// Starts a fake with the default settings for synchronous code (see
+    /// [`FakeServerBuilder::start_blocking`]).
+    #[cfg(feature = "blocking")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+    pub fn start_blocking() -> Result<BlockingFakeServer> {
+        FakeServerBuilder::default().start_blocking()
     }
 
     /// Settings for a fake.
@@ -504,5 +548,51 @@ impl State {
     fn id(&mut self) -> String {
         self.next_id += 1;
         format!("6665{:020x}", self.next_id)
+    }
+}
+
+/// A [`FakeServer`] serving from a runtime of its own, for synchronous code. Derefs to the
+/// server ([`FakeServer::advance`], [`FakeServer::attach`], [`FakeServer::inject`]…). From
+/// [`FakeServerBuilder::start_blocking`]; stops when dropped.
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub struct BlockingFakeServer {
+    server: FakeServer,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+#[cfg(feature = "blocking")]
+impl BlockingFakeServer {
+    /// A [`blocking::Client`](crate::blocking::Client) for this fake, configured as
+    /// [`FakeServer::client`] (short waiter delays, quick retries).
+    pub fn blocking_client(&self) -> Result<crate::blocking::Client> {
+        crate::blocking::Client::from_async(std::ops::Deref::deref(self).client()?)
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl std::ops::Deref for BlockingFakeServer {
+    type Target = FakeServer;
+    fn deref(&self) -> &FakeServer {
+        &self.server
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl std::fmt::Debug for BlockingFakeServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockingFakeServer")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl Drop for BlockingFakeServer {
+    fn drop(&mut self) {
+        // Without blocking, so that dropping is safe anywhere; the server's task goes with it.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }
