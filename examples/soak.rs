@@ -115,7 +115,7 @@ async fn main() -> ExitCode {
             .video_bytes(vec![0u8; 4096], "clip.mp4")
             .send()
             .await?;
-        let video = tl.tasks().get(&task.id).await?.video_id.unwrap_or_default();
+        let video = tl.tasks().wait(&task.id).await?.video_id().to_string();
         Ok::<_, twelvelabs::Error>((
             index.as_str().to_owned(),
             task.id.as_str().to_owned(),

@@ -59,7 +59,7 @@ impl Client {
             .enable_all()
             .build()
             .map_err(|e| {
-                Error::Config(format!("cannot start the blocking client's runtime: {e}"))
+                Error::config("blocking", format!("cannot start the runtime: {e}"))
             })?;
         Ok(Self {
             inner: client.with_runtime(Arc::new(Runtime(Some(runtime)))),
@@ -155,24 +155,19 @@ impl Runtime {
 pub(crate) fn run<T>(client: &crate::Client, fut: impl Future<Output = Result<T>>) -> Result<T> {
     let runtime = runtime(client)?;
     runtime.block_on(fut).unwrap_or_else(|| {
-        Err(Error::Config(
-            "the blocking client's runtime is gone".into(),
-        ))
+        Err(Error::config("blocking", "the blocking client's runtime is gone"))
     })
 }
 
 fn runtime(client: &crate::Client) -> Result<Arc<Runtime>> {
     if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::Config(
-            "the blocking client was called inside an async runtime, where blocking would stall \
+        return Err(Error::config("blocking", "the blocking client was called inside an async runtime, where blocking would stall \
              it: use twelvelabs::Client (async) there, or call from a thread of your own \
-             (tokio::task::spawn_blocking)"
-                .into(),
-        ));
+             (tokio::task::spawn_blocking)"));
     }
     client
         .runtime()
-        .ok_or_else(|| Error::Config("this client has no blocking runtime".into()))
+        .ok_or_else(|| Error::config("blocking", "this client has no blocking runtime"))
 }
 
 /// The items of a paged listing or a stream, one at a time, for the blocking client. Each

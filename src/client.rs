@@ -40,6 +40,9 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// [`ClientBuilder::max_response_bytes`].
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 128 * 1024 * 1024;
 
+/// The default pauses between a waiter's polls: 2 s to 30 s.
+pub const DEFAULT_WAIT_DELAYS: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(30));
+
 /// The default stall timeout: 30 s. See [`ClientBuilder::stall_timeout`].
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -100,6 +103,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// The shortest and longest pause between a waiter's polls, unless the waiter sets its own.
+    pub wait_delays: (Duration, Duration),
 }
 
 impl std::fmt::Debug for Config {
@@ -114,6 +119,7 @@ impl std::fmt::Debug for Config {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
+            .field("wait_delays", &self.wait_delays)
             .finish()
     }
 }
@@ -294,7 +300,9 @@ impl Client {
         let raw = self.raw();
         let http = raw.client();
         let transport = self.transport();
-        transport.check_client(http).map_err(Error::Config)?;
+        transport
+            .check_client(http)
+            .map_err(|reason| Error::config("http_client", reason))?;
         let url = op.url(raw.baseurl(), path_params)?;
         let mut attempt = || make(http.request(op.method.clone(), url.as_str()));
         let Some(first) = attempt() else {
@@ -411,7 +419,7 @@ pub(crate) async fn convert_error<T: serde::de::DeserializeOwned>(
             rate_limit: RateLimit::from_headers(r.headers()),
             attempts,
         })),
-        E::Custom(reason) => Error::Config(reason),
+        E::Custom(reason) => Error::config("http_client", reason),
     }
 }
 
@@ -508,6 +516,7 @@ pub struct ClientBuilder {
     max_response_bytes: u64,
     retry: RetryPolicy,
     user_agent: Option<String>,
+    wait_delays: (Duration, Duration),
     http_client: Option<reqwest::Client>,
 }
 
@@ -524,6 +533,7 @@ impl Default for ClientBuilder {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             user_agent: None,
+            wait_delays: DEFAULT_WAIT_DELAYS,
             http_client: None,
         }
     }
@@ -653,6 +663,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The shortest and longest pause between a waiter's polls (`tl.tasks().wait(..)`), unless
+    /// the waiter sets its own with `min_delay` / `max_delay`. Default 2 s and 30 s: indexing takes
+    /// minutes. [`FakeServer::client`](crate::testing::FakeServer::client) sets 10 ms and 100 ms,
+    /// so waits against the fake end as soon as its clock says so.
+    pub fn wait_delays(mut self, min: Duration, max: Duration) -> Self {
+        self.wait_delays = (min, max.max(min));
+        self
+    }
+
     /// Uses your `reqwest::Client` (proxies, TLS roots, pool settings…). The API key, user agent,
     /// retries, per-request timeouts, stall detection and the response ceiling are still applied;
     /// the connect timeout set here is not (configure it on your client).
@@ -674,16 +693,17 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let key = match self.api_key {
             Some(key) if !secrecy::ExposeSecret::expose_secret(&key).trim().is_empty() => key,
-            Some(_) => return Err(Error::Config("the API key is empty".into())),
+            Some(_) => return Err(Error::config("api_key", "the API key is empty")),
             None => {
-                return Err(Error::Config(format!(
+                return Err(Error::config(API_KEY_ENV, format!(
                     "no API key: set {API_KEY_ENV} or call ClientBuilder::api_key"
                 )));
             }
         };
         if HeaderValue::from_str(secrecy::ExposeSecret::expose_secret(&key)).is_err() {
-            return Err(Error::Config(
-                "the API key contains characters not allowed in an HTTP header".into(),
+            return Err(Error::config(
+                "api_key",
+                "contains characters not allowed in an HTTP header",
             ));
         }
         let base_url = normalize_base_url(
@@ -694,18 +714,24 @@ impl ClientBuilder {
             .user_agent
             .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned());
         let ua_header = HeaderValue::from_str(&user_agent)
-            .map_err(|_| Error::Config(format!("invalid user agent {user_agent:?}")))?;
+            .map_err(|_| {
+                Error::config(
+                    "user_agent",
+                    format!("{user_agent:?} is not a valid header value"),
+                )
+            })?;
         if self.max_response_bytes == 0 {
-            return Err(Error::Config("max_response_bytes must not be zero".into()));
+            return Err(Error::config("max_response_bytes", "must not be zero"));
         }
         if self.stall_timeout == Some(Duration::ZERO) {
-            return Err(Error::Config(
-                "stall_timeout must not be zero (use no_stall_timeout to turn it off)".into(),
+            return Err(Error::config(
+                "stall_timeout",
+                "must not be zero (use no_stall_timeout to turn it off)",
             ));
         }
         let (http, own) = match self.http_client {
             Some(c) if follows_no_redirects(&c) => (c, false),
-            Some(_) => return Err(Error::Config(FOLLOWS_REDIRECTS.into())),
+            Some(_) => return Err(Error::config("http_client", FOLLOWS_REDIRECTS)),
             // No redirects: the v1.2 API does not redirect, and reqwest would forward x-api-key
             // to any host a redirect names. A 3xx becomes Error::Redirect.
             None => (
@@ -714,7 +740,9 @@ impl ClientBuilder {
                     .tcp_keepalive(Duration::from_secs(30))
                     .redirect(reqwest::redirect::Policy::none())
                     .build()
-                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+                    .map_err(|e| {
+                        Error::config("http_client", format!("cannot build the HTTP client: {e}"))
+                    })?,
                 true,
             ),
         };
@@ -745,6 +773,7 @@ impl ClientBuilder {
                     max_response_bytes: self.max_response_bytes,
                     retry: self.retry,
                     user_agent,
+                    wait_delays: self.wait_delays,
                 },
             }),
         })
@@ -754,7 +783,7 @@ impl ClientBuilder {
 /// Normalises a base URL: `/v1.2` appended when absent, no trailing slash, https unless loopback
 /// or explicitly allowed.
 pub(crate) fn normalize_base_url(input: &str, allow_insecure_http: bool) -> Result<String> {
-    let bad = |why: &str| Error::Config(format!("invalid base URL {input:?}: {why}"));
+    let bad = |why: &str| Error::config("base_url", format!("{input:?}: {why}"));
     // The URL parser would resolve these to another path (`/api/%2e%2e/v1.2` is `/v1.2`): refuse
     // them instead, the key must go where the user wrote.
     if input.contains('\\') {
@@ -785,6 +814,28 @@ pub(crate) fn normalize_base_url(input: &str, allow_insecure_http: bool) -> Resu
         other => return Err(bad(&format!("unsupported scheme {other:?}"))),
     }
     let path = url.path().trim_end_matches('/').to_owned();
+    // A path past the API root (`…/v1.2/indexes`) would be kept and the operations' paths added
+    // to it: refuse it. A prefix without a version (a proxy's `/twelvelabs`) is kept as written.
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some(at) = segments.iter().position(|s| is_version_segment(s))
+        && at + 1 < segments.len()
+    {
+        return Err(bad(&format!(
+            "it goes past the API root: end it at /{} (without /{})",
+            segments.get(at).copied().unwrap_or_default(),
+            segments.get(at + 1..).unwrap_or_default().join("/")
+        )));
+    }
+    if let Some(last) = segments.last()
+        && crate::raw::operations::ALL
+            .iter()
+            .any(|op| op.path.split('/').nth(1) == Some(*last))
+    {
+        return Err(bad(&format!(
+            "it ends with the API path /{last}: give the API root (the host, a proxy prefix, or \
+             …/{API_VERSION_SEGMENT})"
+        )));
+    }
     let last = path.rsplit('/').next().unwrap_or_default();
     let path = if last == API_VERSION_SEGMENT {
         path
@@ -876,9 +927,14 @@ mod tests {
             "https://proxy.example/./v1.2",
             "https://proxy.example/a/.%2e/v1.2",
             "https://proxy.example/a\\..\\v1.2",
+            "https://api.twelvelabs.io/v1.2/indexes",
+            "https://api.twelvelabs.io/v1.2/tasks/",
+            "https://proxy.example/tl/v1.2/search",
+            "https://proxy.example/indexes",
+            "https://proxy.example/tl/embed",
         ] {
             let e = normalize_base_url(bad, false).unwrap_err();
-            assert!(matches!(e, Error::Config(_)), "{bad}: {e:?}");
+            assert!(matches!(e, Error::Config { .. }), "{bad}: {e:?}");
         }
         assert!(
             normalize_base_url("http://example.com", false)

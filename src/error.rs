@@ -125,9 +125,16 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// The client could not be configured (missing API key, bad base URL…). No request was sent.
-    #[error("configuration error: {}", Clean(.0))]
-    Config(String),
+    /// The client could not be configured (missing API key, bad base URL…), or is used where it
+    /// cannot work (the blocking client inside an async runtime). No request was sent.
+    #[error("configuration error in `{}`: {}", Clean(setting), Clean(reason))]
+    Config {
+        /// The setting, as the builder or environment names it (`api_key`, `base_url`,
+        /// `TWELVE_LABS_API_KEY`, `http_client`, `blocking`…).
+        setting: Cow<'static, str>,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A waited-for task ended in `failed`.
     #[error("task {} failed (status {})", Clean(.0.id()), Clean(.0.status()))]
     TaskFailed(Box<crate::wait::WaitedTask>),
@@ -304,6 +311,14 @@ impl Error {
         }
     }
 
+    /// An [`Error::Config`].
+    pub(crate) fn config(setting: impl Into<Cow<'static, str>>, reason: impl Into<String>) -> Self {
+        Self::Config {
+            setting: setting.into(),
+            reason: reason.into(),
+        }
+    }
+
     /// An [`Error::InvalidInput`].
     pub(crate) fn invalid(field: impl Into<Cow<'static, str>>, reason: impl Into<String>) -> Self {
         Self::InvalidInput {
@@ -393,7 +408,7 @@ impl Error {
                 }
             }
             Self::InvalidInput { reason, .. } => scrub(reason),
-            Self::Config(reason) => scrub(reason),
+            Self::Config { reason, .. } => scrub(reason),
             Self::StreamFailed { message, code } => {
                 scrub(message);
                 code.iter_mut().for_each(scrub);

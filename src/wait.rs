@@ -203,24 +203,27 @@ impl<T, M: Mode> std::fmt::Debug for Wait<T, M> {
 
 impl<T: Pollable, M: Mode> Wait<T, M> {
     pub(crate) fn new(client: crate::Client, poll: Poll<T>) -> Self {
+        let (min_delay, max_delay) = client.config().wait_delays;
         Self {
             client,
             mode: PhantomData,
             poll,
-            min_delay: Duration::from_secs(2),
-            max_delay: Duration::from_secs(30),
+            min_delay,
+            max_delay,
             max_wait: Duration::from_secs(2 * 3600),
             on_update: None,
         }
     }
 
-    /// The shortest pause between polls. Default 2 s.
+    /// The shortest pause between polls. Default: the client's
+    /// [`wait_delays`](crate::ClientBuilder::wait_delays) (2 s).
     pub fn min_delay(mut self, d: Duration) -> Self {
         self.min_delay = d;
         self
     }
 
-    /// The longest pause between polls. Default 30 s.
+    /// The longest pause between polls. Default: the client's
+    /// [`wait_delays`](crate::ClientBuilder::wait_delays) (30 s).
     pub fn max_delay(mut self, d: Duration) -> Self {
         self.max_delay = d;
         self

@@ -143,17 +143,17 @@ fn the_blocking_client_refuses_to_run_inside_an_async_runtime() {
     rt.block_on(async {
         let e = tl.indexes().list().send().unwrap_err();
         assert!(
-            matches!(&e, Error::Config(m) if m.contains("inside an async runtime")),
+            matches!(&e, Error::Config { reason: m, .. } if m.contains("inside an async runtime")),
             "{e:?}"
         );
         // An iterator yields the refusal once, then ends.
         let mut items = tl.indexes().list().items();
-        assert!(matches!(items.next(), Some(Err(Error::Config(_)))));
+        assert!(matches!(items.next(), Some(Err(Error::Config { .. }))));
         assert!(items.next().is_none());
         // Starting a blocking fake is refused too; dropping a blocking client here is fine.
         assert!(matches!(
             FakeServer::start_blocking(),
-            Err(Error::Config(_))
+            Err(Error::Config { .. })
         ));
         drop(tl.clone());
     });

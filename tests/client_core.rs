@@ -379,18 +379,18 @@ async fn a_caller_supplied_http_client_still_sends_the_key() {
 fn missing_or_empty_keys_and_insecure_urls_are_configuration_errors() {
     let e = Client::builder().build().unwrap_err();
     assert!(
-        matches!(&e, Error::Config(m) if m.contains("TWELVE_LABS_API_KEY")),
+        matches!(&e, Error::Config { reason: m, .. } if m.contains("TWELVE_LABS_API_KEY")),
         "{e}"
     );
     let e = Client::new("   ").unwrap_err();
-    assert!(matches!(e, Error::Config(_)), "{e}");
+    assert!(matches!(e, Error::Config { .. }), "{e}");
     let e = Client::builder()
         .api_key(KEY)
         .base_url("http://example.com")
         .build()
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Config(m) if m.contains("clear text")),
+        matches!(&e, Error::Config { reason: m, .. } if m.contains("clear text")),
         "{e}"
     );
     assert!(!e.to_string().contains(KEY));

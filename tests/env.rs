@@ -29,13 +29,13 @@ fn from_env_reads_the_key_and_the_base_url() {
     set("TWELVELABS_BASE_URL", None);
     let e = Client::from_env().unwrap_err();
     assert!(
-        matches!(&e, Error::Config(m) if m.contains("TWELVE_LABS_API_KEY")),
+        matches!(&e, Error::Config { reason: m, .. } if m.contains("TWELVE_LABS_API_KEY")),
         "{e}"
     );
 
     // An empty key is refused too.
     set("TWELVE_LABS_API_KEY", Some(""));
-    assert!(matches!(Client::from_env(), Err(Error::Config(_))));
+    assert!(matches!(Client::from_env(), Err(Error::Config { .. })));
 
     // With the key only: the default base URL.
     set("TWELVE_LABS_API_KEY", Some("tlk_ENV_KEY_1234"));
@@ -56,7 +56,7 @@ fn from_env_reads_the_key_and_the_base_url() {
     );
     // An insecure remote URL from the environment is refused like any other.
     set("TWELVELABS_BASE_URL", Some("http://proxy.example"));
-    assert!(matches!(Client::from_env(), Err(Error::Config(_))));
+    assert!(matches!(Client::from_env(), Err(Error::Config { .. })));
 
     // Setters override the environment.
     let tl = ClientBuilder::from_env()

@@ -1163,7 +1163,7 @@ async fn the_fake_binds_where_told_and_serves_until_shutdown() {
     // A taken port is a configuration error naming the address.
     let e = FakeServer::builder().bind(addr).start().await.unwrap_err();
     assert!(
-        matches!(&e, Error::Config(m) if m.contains(&addr.to_string())),
+        matches!(&e, Error::Config { reason: m, .. } if m.contains(&addr.to_string())),
         "{e:?}"
     );
     let e = FakeServer::builder()
@@ -1171,7 +1171,7 @@ async fn the_fake_binds_where_told_and_serves_until_shutdown() {
         .start()
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::Config(_)));
+    assert!(matches!(e, Error::Config { .. }));
     drop(first);
 
     let fake = FakeServer::builder()

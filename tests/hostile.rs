@@ -80,7 +80,7 @@ async fn reset_u64_max_on_a_200() {
     .await;
     let tl = client(&rogue, |b| b);
     let (out, _) = bounded(bound("reset_u64_max_on_a_200"), tl.tasks().get(TASK_ID)).await;
-    assert_eq!(out.unwrap().id, TASK_ID);
+    assert_eq!(out.unwrap().id(), TASK_ID);
     let rl = tl.rate_limit().unwrap();
     assert_eq!((rl.remaining, rl.reset), (Some(0), None));
     assert_eq!(rl.to_string(), "limit 50, remaining 0, used ?");
@@ -208,7 +208,7 @@ fn arbitrary_rate_limit_and_retry_after_headers() {
                     "exactly one request, nothing followed"
                 );
                 match (status, &out) {
-                    (200, Ok(t)) => prop_assert_eq!(t.id.as_str(), TASK_ID),
+                    (200, Ok(t)) => prop_assert_eq!(t.id().as_str(), TASK_ID),
                     (301, Err(Error::Redirect { status, .. })) => {
                         prop_assert_eq!(status.as_u16(), 301)
                     }
@@ -336,7 +336,7 @@ async fn a_caller_client_that_follows_redirects_is_refused() {
                     .build()
                     .unwrap_err();
                 assert!(
-                    matches!(&e, Error::Config(m) if m.contains("Policy::none()")),
+                    matches!(&e, Error::Config { reason: m, .. } if m.contains("Policy::none()")),
                     "{e:?}"
                 );
                 // The low-level client with the same reqwest::Client sends nothing.
@@ -911,7 +911,7 @@ fn a_base_url_with_encoded_dot_segments_is_refused() {
             .build()
             .unwrap_err();
         assert!(
-            matches!(&e, Error::Config(m) if m.contains("base URL")),
+            matches!(&e, Error::Config { setting, .. } if setting == "base_url"),
             "{url}: {e:?}"
         );
     }

@@ -38,8 +38,6 @@ use crate::raw::types::{
     self, GenerateStreamEvent, GistType, StreamEventType, SummarizeResponse, SummarizeType,
 };
 
-/// The longest prompt accepted (the SDK READMEs' 1500 characters; the reference says 375 tokens).
-pub const MAX_PROMPT_CHARS: usize = 1500;
 
 /// Text generation. From [`Client::generate`].
 #[derive(Clone, Debug)]
@@ -48,16 +46,12 @@ pub struct Generate<M: Mode = Async> {
     client: Client,
 }
 
+/// Input limits are the spec's: a prompt's `maxLength` (1500 characters) is checked by the
+/// generated request type when the body is built, before anything is sent. Blank prompts are
+/// refused here (the API rejects them; the spec cannot say "not only spaces").
 fn check_prompt(prompt: &str) -> Result<()> {
     if prompt.trim().is_empty() {
         return Err(Error::invalid("prompt", "must not be empty"));
-    }
-    let n = prompt.chars().count();
-    if n > MAX_PROMPT_CHARS {
-        return Err(Error::invalid(
-            "prompt",
-            format!("{n} characters; at most {MAX_PROMPT_CHARS}"),
-        ));
     }
     Ok(())
 }

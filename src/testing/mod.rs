@@ -159,9 +159,9 @@ impl FakeServerBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
     pub fn start_blocking(self) -> Result<BlockingFakeServer> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::Config(
-                "start_blocking was called inside an async runtime: use FakeServerBuilder::start"
-                    .into(),
+            return Err(Error::config(
+                "blocking",
+                "start_blocking was called inside an async runtime: use FakeServerBuilder::start",
             ));
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -169,7 +169,7 @@ impl FakeServerBuilder {
             .thread_name("twelvelabs-fake")
             .enable_all()
             .build()
-            .map_err(|e| Error::Config(format!("cannot start the fake's runtime: {e}")))?;
+            .map_err(|e| Error::config("blocking", format!("cannot start the fake's runtime: {e}")))?;
         let server = runtime.block_on(self.start())?;
         Ok(BlockingFakeServer {
             server,
@@ -182,11 +182,11 @@ impl FakeServerBuilder {
         let listener = tokio::net::TcpListener::bind(self.addr)
             .await
             .map_err(|e| {
-                Error::Config(format!("the fake server could not bind {}: {e}", self.addr))
+                Error::config("bind", format!("the fake server could not bind {}: {e}", self.addr))
             })?;
         let addr = listener
             .local_addr()
-            .map_err(|e| Error::Config(format!("the fake server has no address: {e}")))?;
+            .map_err(|e| Error::config("bind", format!("the fake server has no address: {e}")))?;
         // Clients reach a server bound to every interface through loopback.
         let reach = match addr.ip() {
             IpAddr::V4(ip) if ip.is_unspecified() => {
@@ -248,7 +248,7 @@ pub async fn serve_until_signal(builder: FakeServerBuilder) -> Result<()> {
 fn shutdown_signal() -> Result<impl Future<Output = ()>> {
     #[cfg(unix)]
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| Error::Config(format!("cannot listen for SIGTERM: {e}")))?;
+        .map_err(|e| Error::config("signal", format!("cannot listen for SIGTERM: {e}")))?;
     Ok(async move {
         #[cfg(unix)]
         tokio::select! {
@@ -289,11 +289,13 @@ impl FakeServer {
         &self.api_key
     }
 
-    /// A client for this fake, with fast retries.
+    /// A client for this fake: quick retries (20 ms backoff) and short pauses between a waiter's
+    /// polls (10–100 ms), so waits end as soon as the fake's clock says a task is done.
     pub fn client(&self) -> Result<Client> {
         Client::builder()
             .api_key(&self.api_key)
             .base_url(&self.base_url)
+            .wait_delays(Duration::from_millis(10), Duration::from_millis(100))
             .retry_policy(
                 crate::RetryPolicy::default().with_initial_backoff(Duration::from_millis(20)),
             )
@@ -329,7 +331,7 @@ impl FakeServer {
         tokio::select! {
             finished = &mut task => {
                 return finished
-                    .map_err(|e| Error::Config(format!("the fake server stopped: {e}")));
+                    .map_err(|e| Error::config("fake", format!("the fake server stopped: {e}")));
             }
             () = shutdown => {}
         }
@@ -337,7 +339,7 @@ impl FakeServer {
             let _ = stop.send(());
         }
         task.await
-            .map_err(|e| Error::Config(format!("the fake server stopped: {e}")))
+            .map_err(|e| Error::config("fake", format!("the fake server stopped: {e}")))
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
