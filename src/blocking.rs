@@ -58,9 +58,7 @@ impl Client {
             .thread_name("twelvelabs-blocking")
             .enable_all()
             .build()
-            .map_err(|e| {
-                Error::config("blocking", format!("cannot start the runtime: {e}"))
-            })?;
+            .map_err(|e| Error::config("blocking", format!("cannot start the runtime: {e}")))?;
         Ok(Self {
             inner: client.with_runtime(Arc::new(Runtime(Some(runtime)))),
         })
@@ -155,15 +153,21 @@ impl Runtime {
 pub(crate) fn run<T>(client: &crate::Client, fut: impl Future<Output = Result<T>>) -> Result<T> {
     let runtime = runtime(client)?;
     runtime.block_on(fut).unwrap_or_else(|| {
-        Err(Error::config("blocking", "the blocking client's runtime is gone"))
+        Err(Error::config(
+            "blocking",
+            "the blocking client's runtime is gone",
+        ))
     })
 }
 
 fn runtime(client: &crate::Client) -> Result<Arc<Runtime>> {
     if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::config("blocking", "the blocking client was called inside an async runtime, where blocking would stall \
+        return Err(Error::config(
+            "blocking",
+            "the blocking client was called inside an async runtime, where blocking would stall \
              it: use twelvelabs::Client (async) there, or call from a thread of your own \
-             (tokio::task::spawn_blocking)"));
+             (tokio::task::spawn_blocking)",
+        ));
     }
     client
         .runtime()

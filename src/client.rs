@@ -41,7 +41,8 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 128 * 1024 * 1024;
 
 /// The default pauses between a waiter's polls: 2 s to 30 s.
-pub const DEFAULT_WAIT_DELAYS: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(30));
+pub const DEFAULT_WAIT_DELAYS: (Duration, Duration) =
+    (Duration::from_secs(2), Duration::from_secs(30));
 
 /// The default stall timeout: 30 s. See [`ClientBuilder::stall_timeout`].
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -695,9 +696,10 @@ impl ClientBuilder {
             Some(key) if !secrecy::ExposeSecret::expose_secret(&key).trim().is_empty() => key,
             Some(_) => return Err(Error::config("api_key", "the API key is empty")),
             None => {
-                return Err(Error::config(API_KEY_ENV, format!(
-                    "no API key: set {API_KEY_ENV} or call ClientBuilder::api_key"
-                )));
+                return Err(Error::config(
+                    API_KEY_ENV,
+                    format!("no API key: set {API_KEY_ENV} or call ClientBuilder::api_key"),
+                ));
             }
         };
         if HeaderValue::from_str(secrecy::ExposeSecret::expose_secret(&key)).is_err() {
@@ -713,13 +715,12 @@ impl ClientBuilder {
         let user_agent = self
             .user_agent
             .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned());
-        let ua_header = HeaderValue::from_str(&user_agent)
-            .map_err(|_| {
-                Error::config(
-                    "user_agent",
-                    format!("{user_agent:?} is not a valid header value"),
-                )
-            })?;
+        let ua_header = HeaderValue::from_str(&user_agent).map_err(|_| {
+            Error::config(
+                "user_agent",
+                format!("{user_agent:?} is not a valid header value"),
+            )
+        })?;
         if self.max_response_bytes == 0 {
             return Err(Error::config("max_response_bytes", "must not be zero"));
         }

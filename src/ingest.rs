@@ -75,7 +75,7 @@ pub use plan::VIDEO_EXTENSIONS;
 use crate::Client;
 use crate::error::Error;
 use crate::ids::{IndexId, TaskId, VideoId};
-use crate::raw::types::{Task, TaskStatus, Video};
+use crate::model::{Task, Video};
 use manifest::Store;
 
 /// The custom metadata field that carries each video's content hash.
@@ -1210,13 +1210,12 @@ async fn wait(ctx: &Arc<Ctx>, item: usize, source: &Source, task_id: &TaskId) ->
         };
         match next {
             Some(Ok(task)) => {
-                let status = task
-                    .status
-                    .as_ref()
-                    .map_or("unknown", TaskStatus::as_str)
-                    .to_owned();
-                let remaining = task.process.as_ref().and_then(|p| p.remain_seconds);
-                let percent = task.process.as_ref().and_then(|p| p.percentage);
+                let status = match task.status().as_str() {
+                    "" => "unknown".to_owned(),
+                    s => s.to_owned(),
+                };
+                let remaining = task.raw().process.as_ref().and_then(|p| p.remain_seconds);
+                let percent = task.percentage();
                 // Whole seconds and percents: the event is sent when one of them changes.
                 let seen = (
                     status.clone(),
@@ -1262,8 +1261,8 @@ async fn wait(ctx: &Arc<Ctx>, item: usize, source: &Source, task_id: &TaskId) ->
                 return Waited::Failed(format!("waiting for task {task_id} failed: {e}"));
             }
             None => {
-                return match last_task.and_then(|t| t.video_id) {
-                    Some(v) if !v.trim().is_empty() => Waited::Ready(VideoId::new(v)),
+                return match last_task.as_ref().and_then(Task::video_id) {
+                    Some(v) if !v.as_str().trim().is_empty() => Waited::Ready(v.clone()),
                     _ => Waited::Failed(format!(
                         "task {task_id} is ready but the API did not say which video it made"
                     )),
@@ -1323,12 +1322,11 @@ async fn find_in_index(ctx: &Ctx, hash: &str) -> Result<Option<VideoId>, Error> 
         .items
         .iter()
         .find(|v| carries(v, &ctx.key, hash))
-        .map(|v| VideoId::new(v.id.clone())))
+        .map(|v| v.id().clone()))
 }
 
 fn carries(video: &Video, key: &str, hash: &str) -> bool {
-    let is = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_str) == Some(hash);
-    is(video.user_metadata.get(key)) || is(video.metadata.as_ref().and_then(|m| m.extra.get(key)))
+    video.custom(key).and_then(serde_json::Value::as_str) == Some(hash)
 }
 
 /// An upload whose task was not recorded (the run was killed mid-way, or the connection was lost
@@ -1352,27 +1350,13 @@ async fn find_lost_task(ctx: &Ctx, entry: &ManifestEntry) -> Result<Option<TaskI
     Ok(page
         .items
         .into_iter()
-        .filter(|t| !known.contains(&t.id))
-        .filter(|t| {
-            t.index_id
-                .as_deref()
-                .is_none_or(|i| i == ctx.index.as_str())
-        })
-        .filter(|t| {
-            t.metadata
-                .as_ref()
-                .and_then(|m| m.filename.as_deref())
-                .is_none_or(|f| f == filename)
-        })
-        .filter(|t| t.created_at.is_some_and(|c| c >= since))
-        .filter(|t| {
-            !t.status
-                .as_ref()
-                .and_then(TaskStatus::outcome)
-                .is_some_and(|o| o == crate::raw::Outcome::Failure)
-        })
-        .max_by_key(|t| t.created_at)
-        .map(|t| TaskId::new(t.id)))
+        .filter(|t| !known.contains(t.id().as_str()))
+        .filter(|t| t.index_id().is_none_or(|i| i == &ctx.index))
+        .filter(|t| t.filename().is_empty() || t.filename() == filename)
+        .filter(|t| t.created_at().is_some_and(|c| c >= since))
+        .filter(|t| t.status().outcome() != Some(crate::raw::Outcome::Failure))
+        .max_by_key(|t| t.created_at())
+        .map(|t| t.id().clone()))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

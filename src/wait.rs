@@ -187,6 +187,8 @@ pub struct Wait<T, M: Mode = Async> {
     max_delay: Duration,
     max_wait: Duration,
     on_update: Option<OnUpdate<T>>,
+    /// The client whose runtime a blocking waiter runs on.
+    #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
     client: crate::Client,
     mode: PhantomData<M>,
 }

@@ -295,7 +295,7 @@ async fn notebook_loop(fake: &FakeServer, files: &[PathBuf], s: &Setup) -> Durat
             .expect("an upload");
         loop {
             let t = tl.tasks().get(&task.id).await.expect("a task");
-            if t.status == Some(TaskStatus::Ready) {
+            if *t.status() == TaskStatus::Ready {
                 break;
             }
             tokio::time::sleep(sleep).await;

@@ -8,11 +8,10 @@ use clap::{Args, Subcommand};
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use twelvelabs::api::generate::TextEvent;
-use twelvelabs::raw::types::{
-    ClassifiedVideo, Confidence, EmbeddingResult, Index, SearchClip, Task, Video,
-};
+use twelvelabs::raw::types::{Confidence, EmbeddingResult};
+use twelvelabs::{ClassifiedVideo, Index, SearchClip, Task, Video};
 use twelvelabs::{
-    ClassifyOption, Client, EngineConfig, EngineOption, GistType, IndexId, SearchOption, TaskStatus,
+    ClassifyOption, Client, EngineConfig, EngineOption, GistType, IndexId, SearchOption,
 };
 
 use crate::error::CliError;
@@ -127,17 +126,17 @@ pub async fn resolve_index(tl: &Client, s: &str) -> Result<IndexRef, CliError> {
         .name(s)
         .page_limit(50)
         .items()
-        .try_filter(|i| std::future::ready(i.index_name.as_deref() == Some(s)))
+        .try_filter(|i| std::future::ready(i.raw().index_name.as_deref() == Some(s)))
         .try_collect()
         .await?;
     match matches.as_slice() {
         [] => Ok(IndexRef::Missing),
-        [one] => Ok(IndexRef::Found(IndexId::from(one.id.as_str()))),
+        [one] => Ok(IndexRef::Found(IndexId::from(one.id().as_str()))),
         many => Err(CliError::new(format!(
             "{} indexes are named {s:?}: {}",
             many.len(),
             many.iter()
-                .map(|i| i.id.as_str())
+                .map(|i| i.id().as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
@@ -213,12 +212,17 @@ pub async fn search(g: &Global, a: SearchArgs) -> Result<u8, CliError> {
     let rows: Vec<ClipRow> = clips
         .iter()
         .map(|c| ClipRow {
-            video_id: &c.video_id,
-            start: c.start,
-            end: c.end,
-            confidence: confidence(c.confidence.as_ref()),
-            score: c.score,
-            text: c.metadata.iter().filter_map(|m| m.text.clone()).collect(),
+            video_id: c.video_id().as_str(),
+            start: c.span().start,
+            end: c.span().end,
+            confidence: confidence(Some(c.confidence())).filter(|c| !c.is_empty()),
+            score: c.raw().score,
+            text: c
+                .raw()
+                .metadata
+                .iter()
+                .filter_map(|m| m.text.clone())
+                .collect(),
         })
         .collect();
     render::list(&rows, &["VIDEO", "TIME", "CONFIDENCE", "SCORE"], |r| {
@@ -298,23 +302,23 @@ pub async fn gist(g: &Global, a: GistArgs) -> Result<u8, CliError> {
         Mode::Jsonl => render::json_line(&gist)?,
         Mode::Human => {
             let mut s = String::new();
-            if let Some(t) = &gist.title {
+            if let Some(t) = &gist.title() {
                 s.push_str(&format!(
                     "{}   {}\n",
                     render::bold("Title"),
                     render::clean(t)
                 ));
             }
-            if !gist.topics.is_empty() {
+            if !gist.topics().is_empty() {
                 s.push_str(&format!(
                     "{}  {}\n",
                     render::bold("Topics"),
-                    render::clean(&gist.topics.join(", "))
+                    render::clean(&gist.topics().join(", "))
                 ));
             }
-            if !gist.hashtags.is_empty() {
+            if !gist.hashtags().is_empty() {
                 let tags: Vec<String> = gist
-                    .hashtags
+                    .hashtags()
                     .iter()
                     .map(|h| format!("#{}", h.trim_start_matches('#')))
                     .collect();
@@ -373,10 +377,13 @@ pub async fn chapters(g: &Global, a: SummarizeArgs) -> Result<u8, CliError> {
     let chapters = summarize!(tl, chapters, a);
     render::list(&chapters, &["#", "TIME", "TITLE", "SUMMARY"], |c| {
         vec![
-            c.chapter_number.map(|n| n.to_string()).unwrap_or_default(),
-            render::span(c.start, c.end),
-            c.chapter_title.clone().unwrap_or_default(),
-            c.chapter_summary.clone().unwrap_or_default(),
+            c.raw()
+                .chapter_number
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            render::span(c.raw().start, c.raw().end),
+            c.raw().chapter_title.clone().unwrap_or_default(),
+            c.raw().chapter_summary.clone().unwrap_or_default(),
         ]
     })?;
     Ok(exit::OK)
@@ -387,8 +394,8 @@ pub async fn highlights(g: &Global, a: SummarizeArgs) -> Result<u8, CliError> {
     let highlights = summarize!(tl, highlights, a);
     render::list(&highlights, &["TIME", "HIGHLIGHT"], |h| {
         vec![
-            render::span(h.start, h.end),
-            h.highlight.clone().unwrap_or_default(),
+            render::span(h.raw().start, h.raw().end),
+            h.raw().highlight.clone().unwrap_or_default(),
         ]
     })?;
     Ok(exit::OK)
@@ -481,12 +488,12 @@ pub async fn classify(g: &Global, a: ClassifyArgs) -> Result<u8, CliError> {
     let rows: Vec<ClassRow> = videos
         .iter()
         .flat_map(|v| {
-            v.classes.iter().map(move |c| ClassRow {
-                video_id: v.video_id.clone().unwrap_or_default(),
-                class: c.name.clone().unwrap_or_default(),
-                score: c.score,
-                duration_ratio: c.duration_ratio,
-                clips: c.clips.len(),
+            v.classes().iter().map(move |c| ClassRow {
+                video_id: v.video_id().to_string(),
+                class: c.name().to_owned(),
+                score: c.raw().score,
+                duration_ratio: c.duration_ratio(),
+                clips: c.clips().count(),
             })
         })
         .collect();
@@ -560,16 +567,15 @@ pub async fn index(g: &Global, c: IndexCommand) -> Result<u8, CliError> {
                 &["ID", "NAME", "VIDEOS", "DURATION", "ENGINES", "CREATED"],
                 |i| {
                     vec![
-                        i.id.clone(),
-                        i.index_name.clone().unwrap_or_default(),
-                        i.video_count.map(|n| n.to_string()).unwrap_or_default(),
-                        i.total_duration.map(render::mmss).unwrap_or_default(),
-                        i.engines
-                            .iter()
-                            .map(|e| e.engine_name.clone())
+                        i.id().to_string(),
+                        i.name().to_owned(),
+                        i.video_count().to_string(),
+                        render::mmss(i.total_duration()),
+                        i.engines()
+                            .map(|(name, _)| name)
                             .collect::<Vec<_>>()
                             .join(","),
-                        render::date(i.created_at),
+                        render::date(i.created_at()),
                     ]
                 },
             )?;
@@ -667,18 +673,16 @@ pub async fn videos(g: &Global, c: VideosCommand) -> Result<u8, CliError> {
         &videos,
         &["ID", "FILE", "DURATION", "SIZE", "INDEXED"],
         |v| {
-            let m = v.metadata.as_ref();
+            let m = v.raw().metadata.as_ref();
             vec![
-                v.id.clone(),
-                m.and_then(|m| m.filename.clone()).unwrap_or_default(),
-                m.and_then(|m| m.duration)
-                    .map(render::mmss)
-                    .unwrap_or_default(),
+                v.id().to_string(),
+                v.filename().to_owned(),
+                render::mmss(v.duration()),
                 m.and_then(|m| m.size)
                     .and_then(|s| u64::try_from(s).ok())
                     .map(render::bytes)
                     .unwrap_or_default(),
-                render::date(v.indexed_at),
+                render::date(v.indexed_at()),
             ]
         },
     )?;
@@ -708,18 +712,11 @@ pub enum TasksCommand {
 
 fn task_row(t: &Task) -> Vec<String> {
     vec![
-        t.id.clone(),
-        t.status
-            .as_ref()
-            .map(TaskStatus::as_str)
-            .unwrap_or("")
-            .to_owned(),
-        t.metadata
-            .as_ref()
-            .and_then(|m| m.filename.clone())
-            .unwrap_or_default(),
-        t.video_id.clone().unwrap_or_default(),
-        render::date(t.created_at),
+        t.id().to_string(),
+        t.status().to_string(),
+        t.filename().to_owned(),
+        t.video_id().map(ToString::to_string).unwrap_or_default(),
+        render::date(t.created_at()),
     ]
 }
 
@@ -752,12 +749,10 @@ pub async fn tasks(g: &Global, c: TasksCommand) -> Result<u8, CliError> {
                     while let Some(u) = updates.next().await {
                         match u {
                             Ok(t) => {
-                                let status = t
-                                    .status
-                                    .as_ref()
-                                    .map(TaskStatus::as_str)
-                                    .unwrap_or("?")
-                                    .to_owned();
+                                let status = match t.status().as_str() {
+                                    "" => "?".to_owned(),
+                                    s => s.to_owned(),
+                                };
                                 if status != seen
                                     && !render::quiet()
                                     && render::mode() == Mode::Human

@@ -64,7 +64,7 @@ impl From<Error> for CliError {
         let status = e.status().map(|s| s.as_u16());
         let mut out = Self::new(message);
         match &e {
-            Error::Config(_) => {
+            Error::Config { .. } => {
                 out.code = exit::CONFIG;
                 out.hint = Some(
                     "check TWELVE_LABS_API_KEY and TWELVELABS_BASE_URL (or --base-url)".into(),

@@ -129,7 +129,7 @@ async fn index_named(fake: &FakeServer, name: &str) -> String {
         .to_string()
 }
 
-async fn tasks_of(fake: &FakeServer, index: &str) -> Vec<twelvelabs::raw::types::Task> {
+async fn tasks_of(fake: &FakeServer, index: &str) -> Vec<twelvelabs::Task> {
     let tl = fake.client().unwrap();
     tl.tasks()
         .list()
@@ -141,7 +141,7 @@ async fn tasks_of(fake: &FakeServer, index: &str) -> Vec<twelvelabs::raw::types:
         .unwrap()
 }
 
-async fn videos_of(fake: &FakeServer, index: &str) -> Vec<twelvelabs::raw::types::Video> {
+async fn videos_of(fake: &FakeServer, index: &str) -> Vec<twelvelabs::Video> {
     let tl = fake.client().unwrap();
     tl.videos(index)
         .list()
@@ -152,14 +152,8 @@ async fn videos_of(fake: &FakeServer, index: &str) -> Vec<twelvelabs::raw::types
         .unwrap()
 }
 
-fn hash_on(v: &twelvelabs::raw::types::Video) -> Option<String> {
-    v.user_metadata
-        .get("content_sha256")
-        .or_else(|| {
-            v.metadata
-                .as_ref()
-                .and_then(|m| m.extra.get("content_sha256"))
-        })
+fn hash_on(v: &twelvelabs::Video) -> Option<String> {
+    v.custom("content_sha256")
         .and_then(Value::as_str)
         .map(str::to_owned)
 }
@@ -170,7 +164,7 @@ async fn assert_each_once(fake: &FakeServer, index: &str, files: &[PathBuf]) {
     let videos = videos_of(fake, index).await;
     let mut seen = BTreeMap::new();
     for v in &videos {
-        let h = hash_on(v).unwrap_or_else(|| panic!("video {} has no content hash", v.id));
+        let h = hash_on(v).unwrap_or_else(|| panic!("video {} has no content hash", v.id()));
         *seen.entry(h).or_insert(0) += 1;
     }
     assert!(
@@ -238,7 +232,7 @@ async fn ingest_20_files_at_concurrency_4_then_a_rerun_sends_nothing() {
         .unwrap()
         .items;
     assert_eq!(index.len(), 1);
-    let index = index[0].id.clone();
+    let index = index[0].id().to_string();
     let manifest_path = tmp.path().join(format!("twelvelabs-ingest-{index}.json"));
     let manifest = Manifest::load(&manifest_path).unwrap().expect("a manifest");
     assert_eq!(manifest.index_id.as_str(), index);
@@ -251,10 +245,10 @@ async fn ingest_20_files_at_concurrency_4_then_a_rerun_sends_nothing() {
         assert!(e.tagged);
         let task = tasks
             .iter()
-            .find(|t| Some(t.id.as_str()) == e.task_id.as_ref().map(|t| t.as_str()))
+            .find(|t| Some(t.id().as_str()) == e.task_id.as_ref().map(|t| t.as_str()))
             .expect("the task exists");
         assert_eq!(
-            task.video_id.as_deref(),
+            task.video_id().map(|v| v.as_str()),
             e.video_id.as_ref().map(|v| v.as_str())
         );
     }
@@ -491,9 +485,9 @@ async fn ctrl_c_stops_new_uploads_and_says_how_to_resume() {
         .collect();
     for t in tasks_of(&fake, &index).await {
         assert!(
-            recorded.contains(&t.id),
+            recorded.contains(t.id().as_str()),
             "task {} missing from the manifest",
-            t.id
+            t.id()
         );
     }
 
@@ -784,7 +778,13 @@ async fn search_generate_and_the_other_commands_print_tables_text_and_json() {
     let tasks = tasks_of(&fake, &index).await;
     let w = run(
         cmd(&fake, tmp.path()),
-        &["tasks", "wait", &tasks[0].id, &tasks[1].id, "--jsonl"],
+        &[
+            "tasks",
+            "wait",
+            tasks[0].id().as_str(),
+            tasks[1].id().as_str(),
+            "--jsonl",
+        ],
     )
     .await;
     w.assert_code(0);

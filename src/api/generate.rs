@@ -38,7 +38,6 @@ use crate::raw::types::{
     self, GenerateStreamEvent, GistType, StreamEventType, SummarizeResponse, SummarizeType,
 };
 
-
 /// Text generation. From [`Client::generate`].
 #[derive(Clone, Debug)]
 pub struct Generate<M: Mode = Async> {

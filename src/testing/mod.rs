@@ -169,7 +169,9 @@ impl FakeServerBuilder {
             .thread_name("twelvelabs-fake")
             .enable_all()
             .build()
-            .map_err(|e| Error::config("blocking", format!("cannot start the fake's runtime: {e}")))?;
+            .map_err(|e| {
+                Error::config("blocking", format!("cannot start the fake's runtime: {e}"))
+            })?;
         let server = runtime.block_on(self.start())?;
         Ok(BlockingFakeServer {
             server,
@@ -182,7 +184,10 @@ impl FakeServerBuilder {
         let listener = tokio::net::TcpListener::bind(self.addr)
             .await
             .map_err(|e| {
-                Error::config("bind", format!("the fake server could not bind {}: {e}", self.addr))
+                Error::config(
+                    "bind",
+                    format!("the fake server could not bind {}: {e}", self.addr),
+                )
             })?;
         let addr = listener
             .local_addr()
