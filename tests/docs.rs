@@ -377,3 +377,46 @@ fn the_ci_step_greps_the_rendered_rustdoc_for_the_same_tokens() {
     // The shell quotes the pattern with single quotes: none may occur in it.
     assert!(!grep_pattern().contains('\''));
 }
+
+/// The README's errors table names every variant of `twelvelabs::Error`, and nothing else.
+#[test]
+fn the_readme_errors_table_lists_every_variant() {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/error.rs")).unwrap();
+    let body = src
+        .split("pub enum Error {")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}\n").next())
+        .expect("pub enum Error in src/error.rs");
+    let variants: std::collections::BTreeSet<String> = body
+        .lines()
+        .filter(|l| l.starts_with("    ") && !l.starts_with("     "))
+        .map(str::trim)
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(|l| {
+            l.split(|c: char| !c.is_ascii_alphanumeric())
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(variants.len() >= 10, "{variants:?}");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = readme
+        .split("## Errors")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("an Errors section");
+    let listed: std::collections::BTreeSet<String> = table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .filter_map(|l| l.split('|').nth(1))
+        .flat_map(|cell| {
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(listed, variants, "README errors table (left) vs src/error.rs (right)");
+}
