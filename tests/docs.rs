@@ -381,7 +381,8 @@ fn the_ci_step_greps_the_rendered_rustdoc_for_the_same_tokens() {
 /// The README's errors table names every variant of `twelvelabs::Error`, and nothing else.
 #[test]
 fn the_readme_errors_table_lists_every_variant() {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/error.rs")).unwrap();
+    let src =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/error.rs")).unwrap();
     let body = src
         .split("pub enum Error {")
         .nth(1)
@@ -400,7 +401,8 @@ fn the_readme_errors_table_lists_every_variant() {
         })
         .collect();
     assert!(variants.len() >= 10, "{variants:?}");
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let table = readme
         .split("## Errors")
         .nth(1)
@@ -418,5 +420,8 @@ fn the_readme_errors_table_lists_every_variant() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    assert_eq!(listed, variants, "README errors table (left) vs src/error.rs (right)");
+    assert_eq!(
+        listed, variants,
+        "README errors table (left) vs src/error.rs (right)"
+    );
 }
