@@ -2,7 +2,7 @@
 //!
 //! A waiter polls with backoff and jitter between a minimum and a maximum delay, uses the task's
 //! own estimate (`process.remain_seconds`, `estimated_time`) to skip useless polls, and ends with
-//! the ready task (for an indexing task a [`ReadyTask`](crate::ReadyTask), with its video id),
+//! the ready task (for an indexing task a [`ReadyTask`], with its video id),
 //! [`Error::TaskFailed`], or [`Error::WaitTimeout`] carrying the last state. Poll errors go
 //! through the client's retry policy; one that is still retryable afterwards does not end the
 //! wait before the deadline, any other does. It is a plain future: dropping it stops it.
