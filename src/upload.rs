@@ -21,14 +21,68 @@ use crate::error::{Error, Result};
 pub const MAX_FILE_SIZE: u64 = 2 * 1024 * 1024 * 1024;
 
 /// A reader for [`Media::reader`].
-pub type BoxReader = Pin<Box<dyn AsyncRead + Send + Sync>>;
+type BoxReader = Pin<Box<dyn AsyncRead + Send + Sync>>;
 
 /// Upload progress: `(bytes sent, total bytes)`.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
-/// What to upload.
+/// What to upload: a local file (streamed with its length, never read whole, re-opened for each
+/// retry), bytes in memory, a reader of known length (sent once: it cannot be replayed, so it is
+/// not retried), or a URL the API fetches itself. Build one with [`Media::path`],
+/// [`Media::bytes`], [`Media::reader`] or [`Media::url`].
 #[derive(Clone)]
-pub enum Media {
+pub struct Media(Source);
+
+impl std::fmt::Debug for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Media {
+    /// A local file.
+    pub fn path(p: impl AsRef<Path>) -> Self {
+        Self(Source::Path(p.as_ref().to_path_buf()))
+    }
+    /// Bytes in memory, sent with `filename`.
+    pub fn bytes(data: impl Into<Bytes>, filename: impl Into<String>) -> Self {
+        Self(Source::Bytes {
+            data: data.into(),
+            filename: filename.into(),
+        })
+    }
+    /// A reader of `len` bytes, sent with `filename` (once: a request that carries it is not
+    /// retried).
+    pub fn reader(
+        reader: impl AsyncRead + Send + Sync + 'static,
+        len: u64,
+        filename: impl Into<String>,
+    ) -> Self {
+        Self(Source::Reader {
+            reader: Arc::new(Mutex::new(Some(Box::pin(reader)))),
+            len,
+            filename: filename.into(),
+        })
+    }
+    /// A URL the API fetches itself.
+    pub fn url(u: impl Into<String>) -> Self {
+        Self(Source::Url(u.into()))
+    }
+    /// Checks the media before any request; returns its length (0 for a URL).
+    pub(crate) async fn check(&self, field: &'static str) -> Result<u64> {
+        self.0.check(field).await
+    }
+    fn part(&self, len: u64, progress: Option<Progress>) -> Option<Part> {
+        self.0.part(len, progress)
+    }
+    fn is_url(&self) -> bool {
+        matches!(self.0, Source::Url(_))
+    }
+}
+
+/// The kinds of [`Media`].
+#[derive(Clone)]
+enum Source {
     /// A local file, streamed.
     Path(PathBuf),
     /// Bytes in memory, with a file name.
@@ -51,7 +105,7 @@ pub enum Media {
     Url(String),
 }
 
-impl std::fmt::Debug for Media {
+impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Path(p) => f.debug_tuple("Path").field(p).finish(),
@@ -70,37 +124,9 @@ impl std::fmt::Debug for Media {
     }
 }
 
-impl Media {
-    /// A local file.
-    pub fn path(p: impl AsRef<Path>) -> Self {
-        Self::Path(p.as_ref().to_path_buf())
-    }
-    /// Bytes in memory.
-    pub fn bytes(data: impl Into<Bytes>, filename: impl Into<String>) -> Self {
-        Self::Bytes {
-            data: data.into(),
-            filename: filename.into(),
-        }
-    }
-    /// A reader of `len` bytes.
-    pub fn reader(
-        reader: impl AsyncRead + Send + Sync + 'static,
-        len: u64,
-        filename: impl Into<String>,
-    ) -> Self {
-        Self::Reader {
-            reader: Arc::new(Mutex::new(Some(Box::pin(reader)))),
-            len,
-            filename: filename.into(),
-        }
-    }
-    /// A URL.
-    pub fn url(u: impl Into<String>) -> Self {
-        Self::Url(u.into())
-    }
-
+impl Source {
     /// Checks the media before any request; returns its length (0 for a URL).
-    pub(crate) async fn check(&self, field: &'static str) -> Result<u64> {
+    async fn check(&self, field: &'static str) -> Result<u64> {
         match self {
             Self::Path(p) => {
                 let meta = tokio::fs::metadata(p).await.map_err(|source| Error::Io {
@@ -178,10 +204,6 @@ impl Media {
             .file_name(filename)
             .mime_str("application/octet-stream")
             .ok()
-    }
-
-    fn is_url(&self) -> bool {
-        matches!(self, Self::Url(_))
     }
 }
 
