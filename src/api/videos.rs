@@ -30,7 +30,7 @@ use crate::raw::types::{self, MetadataValue, VideoValue};
 raw_list!(ListVideos, Video, dated);
 
 /// Metadata keys the API owns; they cannot be set or used as custom filters.
-const SYSTEM_METADATA: [&str; 8] = [
+pub(crate) const SYSTEM_METADATA: [&str; 8] = [
     "duration",
     "filename",
     "fps",

@@ -1671,18 +1671,7 @@ impl State {
         }
         if let Some(m) = body["metadata"].as_object() {
             for (k, val) in m {
-                if [
-                    "duration",
-                    "filename",
-                    "fps",
-                    "height",
-                    "size",
-                    "width",
-                    "engine_ids",
-                    "video_title",
-                ]
-                .contains(&k.as_str())
-                {
+                if crate::api::videos::SYSTEM_METADATA.contains(&k.as_str()) {
                     return Err(invalid(format!(
                         "The metadata field {k} is a system field and cannot be overridden."
                     )));
