@@ -139,6 +139,12 @@ fn additive(mut spec: Value) -> Value {
         json!({"type": "object", "properties": {"videos": {"type": "integer"}, "hours": {"type": "number"}}}),
     );
     s["SearchRequest"]["properties"]["include_user_metadata"] = json!({"type": "boolean"});
+    // A new required request field: the resource method that sends this body cannot set it.
+    s["GistRequest"]["properties"]["language"] = json!({"type": "string"});
+    s["GistRequest"]["required"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("language"));
     let paths = spec["paths"].as_object_mut().unwrap();
     paths.insert(
         "/indexes/{index_id}/stats".into(),

@@ -176,7 +176,34 @@ async fn main() {
     let body: serde_json::Value = serde_json::from_str(&last(&log).body).unwrap();
     assert_eq!(body["include_user_metadata"], true);
 
-    // 6. A new multipart operation, sent through its descriptor.
+    // 6. A new required request field: the resource method refuses before sending, naming it;
+    //    the raw call can set it.
+    let before = log.lock().unwrap().len();
+    let e = tl
+        .generate()
+        .gist("v1", [twelvelabs::GistType::Title])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, twelvelabs::Error::InvalidInput { field, .. } if field == "language"),
+        "{e:?}"
+    );
+    assert_eq!(log.lock().unwrap().len(), before, "nothing was sent");
+    let _ = tl
+        .call(
+            raw.gist()
+                .body_map(|b| {
+                    b.video_id("v1")
+                        .types(vec![twelvelabs::GistType::Title])
+                        .language("en")
+                })
+                .send(),
+        )
+        .await;
+    let body: serde_json::Value = serde_json::from_str(&last(&log).body).unwrap();
+    assert_eq!(body["language"], "en");
+
+    // 7. A new multipart operation, sent through its descriptor.
     let op = &operations::CREATE_POSTER;
     assert!(!op.generated && op.creates);
     assert!(matches!(op.body, operations::Body::Multipart { files } if files == ["poster_file"]));
