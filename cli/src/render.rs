@@ -223,23 +223,16 @@ pub fn clean(s: &str) -> String {
         .collect()
 }
 
-/// Seconds as `m:ss` (or `h:mm:ss`).
+/// Seconds as the library shows them: `m:ss`, or `h:mm:ss` from an hour on
+/// ([`twelvelabs::model::Clock`]).
 pub fn mmss(secs: f64) -> String {
-    if !secs.is_finite() || secs < 0.0 {
-        return "?".into();
-    }
-    let total = secs.round() as u64;
-    let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m:02}:{s:02}")
-    }
+    twelvelabs::model::Clock(secs).to_string()
 }
 
+/// A span as the library shows it (`1:05–1:12`); just the start when there is no end.
 pub fn span(start: Option<f64>, end: Option<f64>) -> String {
     match (start, end) {
-        (Some(s), Some(e)) => format!("{}–{}", mmss(s), mmss(e)),
+        (Some(start), Some(end)) => twelvelabs::model::Span { start, end }.to_string(),
         (Some(s), None) => mmss(s),
         _ => String::new(),
     }
@@ -266,13 +259,13 @@ mod tests {
 
     #[test]
     fn times_are_minutes_and_seconds() {
-        assert_eq!(mmss(0.0), "00:00");
-        assert_eq!(mmss(65.4), "01:05");
-        assert_eq!(mmss(72.5), "01:13");
+        assert_eq!(mmss(0.0), "0:00");
+        assert_eq!(mmss(65.4), "1:05");
+        assert_eq!(mmss(72.5), "1:12");
         assert_eq!(mmss(3725.0), "1:02:05");
-        assert_eq!(mmss(f64::NAN), "?");
-        assert_eq!(mmss(-1.0), "?");
-        assert_eq!(span(Some(65.0), Some(72.5)), "01:05–01:13");
+        assert_eq!(mmss(f64::NAN), "--:--");
+        assert_eq!(mmss(-1.0), "--:--");
+        assert_eq!(span(Some(65.0), Some(72.5)), "1:05–1:12");
         assert_eq!(span(None, Some(1.0)), "");
         assert_eq!(score(Some(83.456)), "83.5");
         assert_eq!(score(Some(f64::INFINITY)), "");
