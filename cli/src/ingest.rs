@@ -171,6 +171,10 @@ pub async fn run(g: &Global, a: IngestArgs) -> Result<u8, CliError> {
     if let Some(m) = &manifest {
         ingest = ingest.manifest(m);
     }
+    // One listener for the whole run, installed before the first upload: a Ctrl-C that arrives
+    // while an event is being drawn is kept for the next turn of the loop, not lost (a fresh
+    // `ctrl_c()` per turn would miss it).
+    let mut interrupt = Interrupt::new()?;
     let mut run = ingest.start().await?;
     let stop = run.stop_handle();
     let mut view = View::new(&index);
@@ -178,7 +182,7 @@ pub async fn run(g: &Global, a: IngestArgs) -> Result<u8, CliError> {
     let summary = loop {
         let event = tokio::select! {
             e = run.next() => e,
-            _ = tokio::signal::ctrl_c() => {
+            () = interrupt.recv() => {
                 interrupts += 1;
                 if interrupts == 1 {
                     view.interrupted();
@@ -220,6 +224,33 @@ pub async fn run(g: &Global, a: IngestArgs) -> Result<u8, CliError> {
         exit::PARTIAL
     };
     Ok(code)
+}
+
+/// Ctrl-C (SIGINT) for the whole run.
+struct Interrupt {
+    #[cfg(unix)]
+    inner: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    inner: tokio::signal::windows::CtrlC,
+}
+
+impl Interrupt {
+    fn new() -> Result<Self, CliError> {
+        #[cfg(unix)]
+        let inner = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+        #[cfg(windows)]
+        let inner = tokio::signal::windows::ctrl_c();
+        inner
+            .map(|inner| Self { inner })
+            .map_err(|e| CliError::new(format!("cannot listen for Ctrl-C: {e}")))
+    }
+
+    /// The next Ctrl-C (pending forever if the listener is gone).
+    async fn recv(&mut self) {
+        if self.inner.recv().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 fn resume_hint(manifest: Option<&PathBuf>) -> String {
