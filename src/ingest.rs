@@ -961,16 +961,11 @@ async fn run_item(ctx: Arc<Ctx>, item: usize, source: Source, _planned: u64) -> 
                 let v = video.clone();
                 record!(
                     ctx.store
-                        .update(
-                            &hash,
-                            |e| {
-                                e.state = EntryState::Ready;
-                                e.video_id = Some(v);
-                                e.tagged = true;
-                                e.source = src.clone();
-                            },
-                            || ManifestEntry::new(src.clone(), size, EntryState::Ready),
-                        )
+                        .set(&hash, &src, size, EntryState::Ready, |e| {
+                            e.video_id = Some(v);
+                            e.tagged = true;
+                            e.source = src.clone();
+                        })
                         .await
                 );
                 ctx.emit(IngestEvent::AlreadyReady {
@@ -1003,15 +998,10 @@ async fn run_item(ctx: Arc<Ctx>, item: usize, source: Source, _planned: u64) -> 
             let t = task_id.clone();
             record!(
                 ctx.store
-                    .update(
-                        &hash,
-                        |e| {
-                            e.state = EntryState::Indexing;
-                            e.task_id = Some(t);
-                            e.error = None;
-                        },
-                        || ManifestEntry::new(src.clone(), size, EntryState::Indexing),
-                    )
+                    .set(&hash, &src, size, EntryState::Indexing, |e| {
+                        e.task_id = Some(t);
+                        e.error = None;
+                    })
                     .await
             );
             ctx.emit(IngestEvent::Resumed {
@@ -1043,15 +1033,10 @@ async fn run_item(ctx: Arc<Ctx>, item: usize, source: Source, _planned: u64) -> 
             let src = source.to_string();
             record!(
                 ctx.store
-                    .update(
-                        &hash,
-                        |e| {
-                            e.state = EntryState::Failed;
-                            e.task_id = Some(t);
-                            e.error = Some(r);
-                        },
-                        || ManifestEntry::new(src.clone(), size, EntryState::Failed),
-                    )
+                    .set(&hash, &src, size, EntryState::Failed, |e| {
+                        e.task_id = Some(t);
+                        e.error = Some(r);
+                    })
                     .await
             );
             return failed(reason, Some(task_id)).await;
@@ -1064,15 +1049,10 @@ async fn run_item(ctx: Arc<Ctx>, item: usize, source: Source, _planned: u64) -> 
     let v = video.clone();
     record!(
         ctx.store
-            .update(
-                &hash,
-                |e| {
-                    e.state = EntryState::Ready;
-                    e.video_id = Some(v);
-                    e.error = None;
-                },
-                || ManifestEntry::new(src.clone(), size, EntryState::Ready),
-            )
+            .set(&hash, &src, size, EntryState::Ready, |e| {
+                e.video_id = Some(v);
+                e.error = None;
+            })
             .await
     );
     record!(tag(&ctx, item, &hash, &video).await);
@@ -1099,19 +1079,14 @@ async fn upload(
     let filename = source.filename();
     let name = filename.clone();
     ctx.store
-        .update(
-            hash,
-            |e| {
-                e.state = EntryState::Uploading;
-                e.source = src.clone();
-                e.size = size;
-                e.filename = name;
-                e.upload_started_at = Some(chrono::Utc::now());
-                e.task_id = None;
-                e.video_id = None;
-            },
-            || ManifestEntry::new(src.clone(), size, EntryState::Uploading),
-        )
+        .set(hash, &src, size, EntryState::Uploading, |e| {
+            e.source = src.clone();
+            e.size = size;
+            e.filename = name;
+            e.upload_started_at = Some(chrono::Utc::now());
+            e.task_id = None;
+            e.video_id = None;
+        })
         .await?;
     ctx.emit(IngestEvent::UploadStarted {
         item,
@@ -1145,15 +1120,10 @@ async fn upload(
         Ok(created) => {
             let t = created.id.clone();
             ctx.store
-                .update(
-                    hash,
-                    |e| {
-                        e.state = EntryState::Indexing;
-                        e.task_id = Some(t);
-                        e.error = None;
-                    },
-                    || ManifestEntry::new(src.clone(), size, EntryState::Indexing),
-                )
+                .set(hash, &src, size, EntryState::Indexing, |e| {
+                    e.task_id = Some(t);
+                    e.error = None;
+                })
                 .await?;
             ctx.bytes_uploaded.fetch_add(size, Ordering::SeqCst);
             ctx.emit(IngestEvent::TaskCreated {
@@ -1168,14 +1138,9 @@ async fn upload(
             let reason = format!("upload failed: {e}");
             let r = reason.clone();
             ctx.store
-                .update(
-                    hash,
-                    |e| {
-                        e.state = EntryState::Failed;
-                        e.error = Some(r);
-                    },
-                    || ManifestEntry::new(src.clone(), size, EntryState::Failed),
-                )
+                .set(hash, &src, size, EntryState::Failed, |e| {
+                    e.error = Some(r);
+                })
                 .await?;
             Ok(Err(reason))
         }

@@ -173,12 +173,12 @@ fn additive(mut spec: Value) -> Value {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreatedResponse"}}}}}
         }}),
     );
-    s_multipart(&mut spec);
+    add_multipart_operation(&mut spec);
     spec
 }
 
 /// A new operation with a multipart body (hand-written: sent through its descriptor).
-fn s_multipart(spec: &mut Value) {
+fn add_multipart_operation(spec: &mut Value) {
     schemas(spec).insert(
         "CreatePosterForm".into(),
         json!({"type": "object", "required": ["poster_file"], "properties": {

@@ -591,6 +591,68 @@ impl Stream for TextStream {
     }
 }
 
+faces! {
+    impl[] Generate<Async> | Generate<crate::blocking::Blocking> {
+        /// A title, topics and/or hashtags for a video.
+        pub fn gist(&self, video: impl Into<VideoId>, types_: impl IntoIterator<Item = GistType>,) -> Gist => gist_impl;
+    }
+}
+
+impl Generate<Async> {
+    /// Shorthand for `text(video, prompt).stream()`.
+    pub async fn text_stream(
+        &self,
+        video: impl Into<VideoId>,
+        prompt: impl Into<String>,
+    ) -> Result<TextStream> {
+        self.text_stream_impl(video, prompt).await
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl Generate<crate::blocking::Blocking> {
+    /// Shorthand for `text(video, prompt).stream()`: the generated text as an iterator of events.
+    pub fn text_stream(
+        &self,
+        video: impl Into<VideoId>,
+        prompt: impl Into<String>,
+    ) -> Result<crate::blocking::Iter<TextEvent>> {
+        let stream = crate::blocking::run(&self.client, self.text_stream_impl(video, prompt))?;
+        Ok(crate::blocking::Iter::new(&self.client, stream.boxed()))
+    }
+}
+
+faces! {
+    impl[K: SummaryKind] Summarize<K, Async> | Summarize<K, crate::blocking::Blocking> {
+        /// Generates.
+        pub fn send(self) -> K::Output => send_impl;
+    }
+}
+
+faces! {
+    impl[] GenerateText<Async> | GenerateText<crate::blocking::Blocking> {
+        /// The whole text.
+        pub fn send(self) -> String => send_impl;
+    }
+}
+
+impl GenerateText<Async> {
+    /// The text as a stream of events (`stream: true`, NDJSON).
+    pub async fn stream(self) -> Result<TextStream> {
+        self.stream_impl().await
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl GenerateText<crate::blocking::Blocking> {
+    /// The text as an iterator of events (`stream: true`, NDJSON), each read as it arrives.
+    pub fn stream(self) -> Result<crate::blocking::Iter<TextEvent>> {
+        let client = self.client.clone();
+        let stream = crate::blocking::run(&client, self.stream_impl())?;
+        Ok(crate::blocking::Iter::new(&client, stream.boxed()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -763,67 +825,5 @@ mod tests {
             let text = rt.block_on(TextStream::new(futures::stream::iter(chunks).boxed(), reqwest::StatusCode::OK, MAX_STREAM_LINE_BYTES).collect_text()).unwrap();
             proptest::prop_assert_eq!(text, words.concat());
         }
-    }
-}
-
-faces! {
-    impl[] Generate<Async> | Generate<crate::blocking::Blocking> {
-        /// A title, topics and/or hashtags for a video.
-        pub fn gist(&self, video: impl Into<VideoId>, types_: impl IntoIterator<Item = GistType>,) -> Gist => gist_impl;
-    }
-}
-
-impl Generate<Async> {
-    /// Shorthand for `text(video, prompt).stream()`.
-    pub async fn text_stream(
-        &self,
-        video: impl Into<VideoId>,
-        prompt: impl Into<String>,
-    ) -> Result<TextStream> {
-        self.text_stream_impl(video, prompt).await
-    }
-}
-
-#[cfg(feature = "blocking")]
-impl Generate<crate::blocking::Blocking> {
-    /// Shorthand for `text(video, prompt).stream()`: the generated text as an iterator of events.
-    pub fn text_stream(
-        &self,
-        video: impl Into<VideoId>,
-        prompt: impl Into<String>,
-    ) -> Result<crate::blocking::Iter<TextEvent>> {
-        let stream = crate::blocking::run(&self.client, self.text_stream_impl(video, prompt))?;
-        Ok(crate::blocking::Iter::new(&self.client, stream.boxed()))
-    }
-}
-
-faces! {
-    impl[K: SummaryKind] Summarize<K, Async> | Summarize<K, crate::blocking::Blocking> {
-        /// Generates.
-        pub fn send(self) -> K::Output => send_impl;
-    }
-}
-
-faces! {
-    impl[] GenerateText<Async> | GenerateText<crate::blocking::Blocking> {
-        /// The whole text.
-        pub fn send(self) -> String => send_impl;
-    }
-}
-
-impl GenerateText<Async> {
-    /// The text as a stream of events (`stream: true`, NDJSON).
-    pub async fn stream(self) -> Result<TextStream> {
-        self.stream_impl().await
-    }
-}
-
-#[cfg(feature = "blocking")]
-impl GenerateText<crate::blocking::Blocking> {
-    /// The text as an iterator of events (`stream: true`, NDJSON), each read as it arrives.
-    pub fn stream(self) -> Result<crate::blocking::Iter<TextEvent>> {
-        let client = self.client.clone();
-        let stream = crate::blocking::run(&client, self.stream_impl())?;
-        Ok(crate::blocking::Iter::new(&client, stream.boxed()))
     }
 }

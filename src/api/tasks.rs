@@ -487,6 +487,42 @@ fn check_youtube_url(url: &str) -> Result<()> {
     }
 }
 
+faces! {
+    impl[] Tasks<Async> | Tasks<crate::blocking::Blocking> {
+        /// Indexes a YouTube video (it must be public and embeddable): `https://www.youtube.com/watch?v=…`,
+        /// `https://youtu.be/…`, or a `/shorts/`, `/live/` or `/embed/` link. Any other URL is refused
+        /// before sending (for a raw video file at a URL, use `create(index).video_url(url)`).
+        pub fn create_from_youtube(&self, index: impl Into<IndexId>, url: impl Into<String>,) -> CreatedTask => create_from_youtube_impl;
+        /// Retrieves a task.
+        pub fn get(&self, id: impl Into<TaskId>) -> Task => get_impl;
+        /// Deletes a task.
+        pub fn delete(&self, id: impl Into<TaskId>) -> () => delete_impl;
+        /// Counts an index's tasks by status.
+        pub fn status_counts(&self, index: impl Into<IndexId>) -> TaskStatusCounts => status_counts_impl;
+        /// Transfers the videos listed in a JSON file (`[{index_id, language, object, transcription}]`,
+        /// S3 URLs). Any 2xx answer is a success.
+        pub fn transfer(&self, file: impl AsRef<Path>) -> () => transfer_impl;
+        /// The videos of a cloud import by status.
+        pub fn import_status(&self, integration: impl Into<IntegrationId>, index: impl Into<IndexId>,) -> ImportStatus => import_status_impl;
+        /// The imports of an integration.
+        pub fn import_logs(&self, integration: impl Into<IntegrationId>,) -> Vec<ImportLog> => import_logs_impl;
+    }
+}
+
+faces! {
+    impl[] CreateTask<Async> | CreateTask<crate::blocking::Blocking> {
+        /// Checks everything, uploads, and returns the new task.
+        pub fn send(self) -> CreatedTask => send_impl;
+    }
+}
+
+faces! {
+    impl[] ImportVideos<Async> | ImportVideos<crate::blocking::Blocking> {
+        /// Starts the import.
+        pub fn send(self) -> ImportResult => send_impl;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::check_youtube_url;
@@ -523,41 +559,5 @@ mod tests {
             let e = check_youtube_url(bad).unwrap_err();
             assert!(e.to_string().contains("`url`"), "{bad}: {e}");
         }
-    }
-}
-
-faces! {
-    impl[] Tasks<Async> | Tasks<crate::blocking::Blocking> {
-        /// Indexes a YouTube video (it must be public and embeddable): `https://www.youtube.com/watch?v=…`,
-        /// `https://youtu.be/…`, or a `/shorts/`, `/live/` or `/embed/` link. Any other URL is refused
-        /// before sending (for a raw video file at a URL, use `create(index).video_url(url)`).
-        pub fn create_from_youtube(&self, index: impl Into<IndexId>, url: impl Into<String>,) -> CreatedTask => create_from_youtube_impl;
-        /// Retrieves a task.
-        pub fn get(&self, id: impl Into<TaskId>) -> Task => get_impl;
-        /// Deletes a task.
-        pub fn delete(&self, id: impl Into<TaskId>) -> () => delete_impl;
-        /// Counts an index's tasks by status.
-        pub fn status_counts(&self, index: impl Into<IndexId>) -> TaskStatusCounts => status_counts_impl;
-        /// Transfers the videos listed in a JSON file (`[{index_id, language, object, transcription}]`,
-        /// S3 URLs). Any 2xx answer is a success.
-        pub fn transfer(&self, file: impl AsRef<Path>) -> () => transfer_impl;
-        /// The videos of a cloud import by status.
-        pub fn import_status(&self, integration: impl Into<IntegrationId>, index: impl Into<IndexId>,) -> ImportStatus => import_status_impl;
-        /// The imports of an integration.
-        pub fn import_logs(&self, integration: impl Into<IntegrationId>,) -> Vec<ImportLog> => import_logs_impl;
-    }
-}
-
-faces! {
-    impl[] CreateTask<Async> | CreateTask<crate::blocking::Blocking> {
-        /// Checks everything, uploads, and returns the new task.
-        pub fn send(self) -> CreatedTask => send_impl;
-    }
-}
-
-faces! {
-    impl[] ImportVideos<Async> | ImportVideos<crate::blocking::Blocking> {
-        /// Starts the import.
-        pub fn send(self) -> ImportResult => send_impl;
     }
 }

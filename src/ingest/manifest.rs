@@ -214,6 +214,27 @@ impl Store {
         self.flush_to(generation).await
     }
 
+    /// Puts the entry of `hash` in `state` (creating it for `source` of `size` bytes if need be),
+    /// then applies `f`; written at once.
+    pub(crate) async fn set(
+        &self,
+        hash: &str,
+        source: &str,
+        size: u64,
+        state: EntryState,
+        f: impl FnOnce(&mut ManifestEntry),
+    ) -> Result<(), IngestError> {
+        self.update(
+            hash,
+            |e| {
+                e.state = state;
+                f(e);
+            },
+            || ManifestEntry::new(source.to_owned(), size, state),
+        )
+        .await
+    }
+
     /// Writes the manifest if `generation` is not on disk yet.
     pub(crate) async fn flush_to(&self, generation: u64) -> Result<(), IngestError> {
         let Some(path) = self.path.clone() else {
