@@ -226,6 +226,25 @@ impl Client {
         progenitor_client::ClientInfo::inner(&self.inner.raw).rate_limit()
     }
 
+    /// The `X-Ratelimit-*` headers of the latest response of one operation that carried them.
+    /// Twelve Labs counts each family of endpoints on its own (task creation, search, generate…),
+    /// so this is the count that matters before calling that operation again.
+    ///
+    /// ```
+    /// # fn demo(tl: &twelvelabs::Client) {
+    /// use twelvelabs::raw::operations::CREATE_TASK;
+    /// if let Some(q) = tl.rate_limit_of(&CREATE_TASK) {
+    ///     println!("task creations left today: {:?}", q.remaining);
+    /// }
+    /// # }
+    /// ```
+    pub fn rate_limit_of(
+        &self,
+        operation: &crate::raw::operations::Operation,
+    ) -> Option<RateLimit> {
+        progenitor_client::ClientInfo::inner(&self.inner.raw).rate_limit_of(operation.name)
+    }
+
     /// Runs a call of the generated client and turns its outcome into this crate's
     /// [`Result`]: error statuses are decoded into [`Error::Api`] / [`Error::RateLimited`] (with
     /// status, code, message, request id, rate-limit headers and attempt count), a redirect into

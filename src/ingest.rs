@@ -32,51 +32,79 @@
 //!    a regular file (not a pipe or device), is not empty and is at most 2 GB. A file that fails a
 //!    check is [`IngestEvent::Rejected`] with the reason; the others go on. The same file reached
 //!    twice (a link, or a folder and a file in it) is taken once.
-//! 2. **Identifies** each file by the SHA-256 of its content (of `url:<URL>` for a URL). Two files
-//!    with the same content are sent once ([`IngestEvent::Duplicate`]).
+//! 2. **Identifies** each file by the SHA-256 of its content (of `url:<URL>` for a URL). A file
+//!    whose path, size, modification time and inode are what the manifest recorded when it was
+//!    last hashed is not read again (the quick check git and rsync make; [`Ingest::rehash`] reads
+//!    everything). Two files with the same content are sent once ([`IngestEvent::Duplicate`]).
 //! 3. **Looks up** the content: in the manifest (ready: skipped; indexing: the same task is waited
 //!    on again; failed: sent again), else in the index itself, through the custom metadata
 //!    field (default [`DEFAULT_METADATA_KEY`]) every video ingested this way carries, so a run on
-//!    another machine, without the manifest, still skips what the index holds.
-//! 4. **Uploads** at most `concurrency` files at a time, then waits on every created task at once
-//!    (polling spaced by the task's own estimate), then stores the hash on the video.
+//!    another machine, without the manifest, still skips what the index holds. The index's videos
+//!    are listed once per run (pages of 50), the first time a file is not in the manifest.
+//! 4. **Uploads** at most `concurrency` files at a time, within the daily quota of task creations
+//!    (below), and re-checks each file's size and modification time after its upload: a file
+//!    that changed meanwhile is reported, not recorded under the hash of other bytes.
+//! 5. **Waits** on every task at once: while more than a few are in flight, one listing of the
+//!    index's tasks changed since the last look (newest first, pages of 50) per poll updates all
+//!    of them; a few are read one by one. Polls are spaced by the tasks' own estimates of the
+//!    time left (within [`Ingest::poll_interval`]). A ready video gets its content hash as
+//!    custom metadata.
 //!
-//! The manifest is rewritten atomically after every change (temporary file, `fsync`, `rename`):
-//! killed at any instant, the run leaves it consistent. An upload whose task creation was not
-//! recorded (killed mid-way, or a connection lost after the request was sent) is looked up among
-//! the index's tasks by file name before the file is sent again, so the API never indexes the same
-//! content twice because of a retry. [`StopHandle::stop`] stops starting uploads, lets the uploads
-//! in flight finish and leaves their tasks indexing; running the same ingest again resumes.
+//! # The daily quota
 //!
-//! A manifest that cannot be read is [`IngestError::ManifestCorrupt`] and is never overwritten; a
-//! manifest of another index is [`IngestError::ManifestIndexMismatch`].
+//! Twelve Labs counts task creations per 24 hours (Free 50, Developer 1,000) and says how many
+//! are left in the `X-Ratelimit-*` headers of each one. An upload the quota would refuse is
+//! never started: while the count is unknown one upload goes first, and a `429` stops new uploads
+//! for the whole run instead of failing files one by one. When the quota is spent the uploads in
+//! flight finish, the tasks are still waited on, and the run ends with
+//! [`IngestSummary::waiting_for_quota`] files left and [`IngestSummary::quota_resets_at`]; the
+//! manifest remembers the quota, so a run started before the reset uploads nothing. With
+//! [`Ingest::wait_for_quota`] the run sleeps until the reset instead ([`IngestEvent::QuotaSpent`]
+//! then [`IngestEvent::QuotaRenewed`]) and goes on: one run can span days.
+//!
+//! # The manifest
+//!
+//! The manifest is an SQLite database ([`Manifest`]): one row per content hash and one per file
+//! hashed, each change committed durably (changes that queue up meanwhile are committed together),
+//! so its cost per change does not grow with the library and a kill at any instant loses nothing
+//! committed. An upload is never started before its `uploading` record is on disk; an upload
+//! whose task creation was not recorded (killed mid-way, or a connection lost after the request
+//! was sent) is looked up among the index's tasks by file name before the file is sent again, so
+//! the API never indexes the same content twice because of a retry. [`StopHandle::stop`] stops
+//! starting uploads, lets the uploads in flight finish and leaves their tasks indexing; running
+//! the same ingest again resumes. Another process can read the manifest while a run writes it
+//! ([`Manifest::open`]).
+//!
+//! A manifest of the earlier JSON format is imported on first use and kept beside it as
+//! `<manifest>.v1.bak`. A file that is not a manifest is [`IngestError::ManifestCorrupt`] and is
+//! never overwritten; a manifest of another index is [`IngestError::ManifestIndexMismatch`].
 
 mod manifest;
 mod plan;
+mod poll;
+mod quota;
+mod run;
 
-use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::stream::{FuturesUnordered, Stream, StreamExt};
+use chrono::{DateTime, Utc};
+use futures::stream::Stream;
 use serde::{Serialize, Serializer};
-use sha2::{Digest, Sha256};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub use manifest::{EntryState, MANIFEST_VERSION, Manifest, ManifestEntry};
+pub use manifest::{
+    EntryState, FileStatus, MANIFEST_VERSION, Manifest, ManifestCounts, ManifestEntry, QuotaRecord,
+};
 pub use plan::VIDEO_EXTENSIONS;
 
 use crate::Client;
 use crate::error::Error;
 use crate::ids::{IndexId, TaskId, VideoId};
-use crate::model::{Task, Video};
-use manifest::Store;
 
 /// The custom metadata field that carries each video's content hash.
 pub const DEFAULT_METADATA_KEY: &str = "content_sha256";
@@ -263,7 +291,7 @@ pub enum IngestEvent {
         /// Why.
         reason: String,
     },
-    /// A file was read and hashed.
+    /// A file was identified by its content hash.
     Checked {
         /// The item.
         item: usize,
@@ -273,6 +301,9 @@ pub enum IngestEvent {
         size: u64,
         /// The SHA-256 of its content, lowercase hex.
         sha256: String,
+        /// Whether the hash came from the manifest without reading the file (its path, size,
+        /// modification time and inode are unchanged since it was hashed).
+        unchanged: bool,
     },
     /// The same content as another item of this run: sent once, under the other item.
     Duplicate {
@@ -374,6 +405,18 @@ pub enum IngestEvent {
         /// What happened.
         message: String,
     },
+    /// The daily quota of task creations is spent: no new upload starts. The uploads in flight
+    /// finish and the tasks are still waited on. With [`Ingest::wait_for_quota`] the run then
+    /// sleeps until `resets_at` ([`IngestEvent::QuotaRenewed`] follows); otherwise it ends, with
+    /// the files left in [`IngestSummary::waiting_for_quota`].
+    QuotaSpent {
+        /// When the quota resets, when the API said.
+        resets_at: Option<DateTime<Utc>>,
+        /// Whether the run waits for the reset.
+        waiting: bool,
+    },
+    /// The quota's window has reset after a wait: uploads start again.
+    QuotaRenewed,
     /// [`StopHandle::stop`] was called: no new upload starts.
     Stopping {
         /// Uploads in flight, which are allowed to finish.
@@ -407,8 +450,17 @@ pub struct IngestSummary {
     pub still_indexing: usize,
     /// Items not started because the run was stopped.
     pub not_started: usize,
+    /// Items not started because the daily quota of task creations is spent (a run after
+    /// [`IngestSummary::quota_resets_at`] sends them).
+    pub waiting_for_quota: usize,
+    /// When the quota resets, when it was spent during the run and the API said.
+    pub quota_resets_at: Option<DateTime<Utc>>,
     /// Bytes uploaded.
     pub bytes_uploaded: u64,
+    /// Files read to hash them (the others were unchanged since the manifest recorded them).
+    pub files_hashed: usize,
+    /// Bytes read to hash files.
+    pub bytes_hashed: u64,
     /// Wall-clock seconds.
     pub elapsed_secs: f64,
     /// Whether [`StopHandle::stop`] was called.
@@ -422,7 +474,11 @@ pub struct IngestSummary {
 impl IngestSummary {
     /// Whether every item is in the index: nothing failed, was rejected or is left to do.
     pub fn is_complete(&self) -> bool {
-        self.failed == 0 && self.rejected == 0 && self.still_indexing == 0 && self.not_started == 0
+        self.failed == 0
+            && self.rejected == 0
+            && self.still_indexing == 0
+            && self.not_started == 0
+            && self.waiting_for_quota == 0
     }
 }
 
@@ -451,6 +507,8 @@ pub struct Ingest {
     max_poll: Duration,
     max_wait: Duration,
     verify: bool,
+    rehash: bool,
+    wait_for_quota: bool,
 }
 
 impl Ingest {
@@ -468,6 +526,8 @@ impl Ingest {
             max_poll: Duration::from_secs(30),
             max_wait: Duration::from_secs(2 * 3600),
             verify: false,
+            rehash: false,
+            wait_for_quota: false,
         }
     }
 
@@ -490,8 +550,10 @@ impl Ingest {
         self
     }
 
-    /// The manifest file that makes the ingest resumable (created when missing). Without one,
-    /// only the index itself is consulted (through the content-hash metadata).
+    /// The manifest file that makes the ingest resumable (an SQLite database, created when
+    /// missing; a manifest of the earlier JSON format is imported and kept as
+    /// `<path>.v1.bak`). Without one, only the index itself is consulted (through the
+    /// content-hash metadata) and every file is read.
     pub fn manifest(mut self, path: impl AsRef<Path>) -> Self {
         self.manifest = Some(path.as_ref().to_path_buf());
         self
@@ -525,11 +587,27 @@ impl Ingest {
         self
     }
 
-    /// Whether to check (one request per file) that each video the manifest records as ready is
-    /// still in the index; content whose video was deleted is sent again. Default `false`: the
-    /// manifest is trusted, and a re-run of a finished ingest sends no request per file.
+    /// Whether to check that each video the manifest records as ready is still in the index (the
+    /// index's videos are listed once, pages of 50); content whose video was deleted is sent
+    /// again. Default `false`: the manifest is trusted, and a re-run of a finished ingest sends
+    /// no request per file.
     pub fn verify(mut self, yes: bool) -> Self {
         self.verify = yes;
+        self
+    }
+
+    /// Whether to read and hash every file again, even those the manifest recorded with the same
+    /// path, size, modification time and inode. Default `false`.
+    pub fn rehash(mut self, yes: bool) -> Self {
+        self.rehash = yes;
+        self
+    }
+
+    /// Whether a run that spends the daily quota of task creations sleeps until it resets and
+    /// goes on (`true`), or ends with the files left (`false`, the default). See
+    /// [the daily quota](self#the-daily-quota).
+    pub fn wait_for_quota(mut self, yes: bool) -> Self {
+        self.wait_for_quota = yes;
         self
     }
 
@@ -569,37 +647,20 @@ impl Ingest {
             Some(path) => Some(manifest::Lock::acquire(path)?),
             None => None,
         };
-        let manifest = match &self.manifest {
-            Some(path) => {
-                let loaded = {
-                    let path = path.clone();
-                    tokio::task::spawn_blocking(move || Manifest::load(&path))
-                        .await
-                        .map_err(|e| IngestError::Io {
-                            path: self.manifest.clone().unwrap_or_default(),
-                            source: std::io::Error::other(e),
-                        })??
-                };
-                match loaded {
-                    Some(m) if m.index_id != self.index => {
-                        return Err(IngestError::ManifestIndexMismatch {
-                            path: path.clone(),
-                            manifest_index: m.index_id,
-                            index: self.index.clone(),
-                        });
-                    }
-                    Some(mut m) => {
-                        if m.metadata_key != self.metadata_key {
-                            // The hashes are stored under another key: tag again under this one.
-                            m.metadata_key = self.metadata_key.clone();
-                            m.entries.values_mut().for_each(|e| e.tagged = false);
-                        }
-                        m
-                    }
-                    None => Manifest::new(self.index.clone(), self.metadata_key.clone()),
-                }
-            }
-            None => Manifest::new(self.index.clone(), self.metadata_key.clone()),
+        let opened = {
+            let (path, index, key) = (
+                self.manifest.clone(),
+                self.index.clone(),
+                self.metadata_key.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                manifest::open_for_run(path.as_deref(), &index, &key)
+            })
+            .await
+            .map_err(|e| IngestError::Io {
+                path: self.manifest.clone().unwrap_or_default(),
+                source: std::io::Error::other(e),
+            })??
         };
         self.client.indexes().get(&self.index).await?;
         let (sources, recursive) = (self.sources.clone(), self.recursive);
@@ -609,31 +670,29 @@ impl Ingest {
                 path: PathBuf::from("."),
                 source: std::io::Error::other(e),
             })?;
-        let store = Store::new(self.manifest.clone(), manifest);
-        if self.manifest.is_some() {
-            // Fails now, before anything is sent, when the manifest cannot be written.
-            store.update_meta().await?;
-        }
         let (tx, rx) = mpsc::channel(1024);
         let stop = CancellationToken::new();
-        let ctx = Arc::new(Ctx {
-            client: self.client,
+        let settings = run::Settings {
             index: self.index,
             key: self.metadata_key,
-            store,
-            permits: Semaphore::new(self.concurrency),
-            stop: stop.clone(),
-            tx,
-            claims: Mutex::new(HashMap::new()),
+            concurrency: self.concurrency,
             min_poll: self.min_poll,
             max_poll: self.max_poll,
             max_wait: self.max_wait,
             verify: self.verify,
-            bytes_uploaded: AtomicU64::new(0),
-            uploading: AtomicUsize::new(0),
-            lock: Mutex::new(lock),
-        });
-        let task = tokio::spawn(drive(ctx, plan));
+            rehash: self.rehash,
+            wait_for_quota: self.wait_for_quota,
+            keeps_manifest: self.manifest.is_some(),
+        };
+        let task = tokio::spawn(run::drive(
+            self.client,
+            settings,
+            opened,
+            plan,
+            stop.clone(),
+            tx,
+            Mutex::new(lock),
+        ));
         Ok(IngestRun {
             rx,
             stop: StopHandle(stop),
@@ -694,680 +753,6 @@ impl StopHandle {
     }
 }
 
-struct Ctx {
-    client: Client,
-    index: IndexId,
-    key: String,
-    store: Store,
-    permits: Semaphore,
-    stop: CancellationToken,
-    tx: mpsc::Sender<Result<IngestEvent, IngestError>>,
-    /// Content hash → the first item of this run with that content.
-    claims: Mutex<HashMap<String, Source>>,
-    min_poll: Duration,
-    max_poll: Duration,
-    max_wait: Duration,
-    verify: bool,
-    bytes_uploaded: AtomicU64,
-    uploading: AtomicUsize,
-    /// Released when the run ends (or is dropped).
-    lock: Mutex<Option<manifest::Lock>>,
-}
-
-impl Ctx {
-    async fn emit(&self, event: IngestEvent) {
-        if self.tx.send(Ok(event)).await.is_err() {
-            // Nobody reads the events any more: stop.
-            self.stop.cancel();
-        }
-    }
-}
-
-enum Outcome {
-    Ready { uploaded: bool },
-    AlreadyReady,
-    Duplicate,
-    Failed(Failure),
-    StillIndexing,
-    NotStarted,
-    Fatal(IngestError),
-}
-
-async fn drive(ctx: Arc<Ctx>, plan: plan::Plan) {
-    let started = Instant::now();
-    let mut summary = IngestSummary {
-        files: plan.items.len(),
-        rejected: plan.rejected.len(),
-        ignored: plan.ignored.len(),
-        manifest: ctx.store.path().map(Path::to_path_buf),
-        ..IngestSummary::default()
-    };
-    ctx.emit(IngestEvent::Planned {
-        files: plan.items.len(),
-        bytes: plan.items.iter().map(|(_, len)| *len).sum(),
-        rejected: plan.rejected.len(),
-        ignored: plan.ignored.len(),
-    })
-    .await;
-    for (source, reason) in plan.rejected {
-        summary.failures.push(Failure {
-            source: source.clone(),
-            reason: reason.clone(),
-        });
-        ctx.emit(IngestEvent::Rejected { source, reason }).await;
-    }
-    for (source, reason) in plan.ignored {
-        ctx.emit(IngestEvent::Ignored { source, reason }).await;
-    }
-    let mut items: FuturesUnordered<_> = plan
-        .items
-        .into_iter()
-        .enumerate()
-        .map(|(n, (source, size))| run_item(ctx.clone(), n, source, size))
-        .collect();
-    let mut fatal = None;
-    let mut announced = false;
-    loop {
-        let outcome = tokio::select! {
-            o = items.next() => o,
-            () = ctx.stop.cancelled(), if !announced => {
-                announced = true;
-                summary.stopped = true;
-                let uploads_in_flight = ctx.uploading.load(Ordering::SeqCst);
-                ctx.emit(IngestEvent::Stopping { uploads_in_flight }).await;
-                continue;
-            }
-        };
-        let Some(outcome) = outcome else { break };
-        match outcome {
-            Outcome::Ready { uploaded } => {
-                summary.ready += 1;
-                summary.uploaded += usize::from(uploaded);
-            }
-            Outcome::AlreadyReady => summary.already_ready += 1,
-            Outcome::Duplicate => summary.duplicates += 1,
-            Outcome::Failed(f) => {
-                summary.failed += 1;
-                summary.failures.push(f);
-            }
-            Outcome::StillIndexing => summary.still_indexing += 1,
-            Outcome::NotStarted => summary.not_started += 1,
-            Outcome::Fatal(e) => {
-                ctx.stop.cancel();
-                fatal.get_or_insert(e);
-            }
-        }
-    }
-    if let Err(e) = ctx.store.flush().await {
-        fatal.get_or_insert(e);
-    }
-    // Free the manifest before saying the run is over: the next run may start at once.
-    drop(
-        ctx.lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take(),
-    );
-    if let Some(e) = fatal {
-        let _ = ctx.tx.send(Err(e)).await;
-        return;
-    }
-    summary.stopped |= ctx.stop.is_cancelled();
-    summary.bytes_uploaded = ctx.bytes_uploaded.load(Ordering::SeqCst);
-    summary.elapsed_secs = started.elapsed().as_secs_f64();
-    let _ = ctx.tx.send(Ok(IngestEvent::Summary(summary))).await;
-}
-
-/// Returns early from an item with `Outcome::Fatal` when the manifest cannot be written.
-macro_rules! record {
-    ($e:expr) => {
-        if let Err(e) = $e {
-            return Outcome::Fatal(e);
-        }
-    };
-}
-
-async fn run_item(ctx: Arc<Ctx>, item: usize, source: Source, _planned: u64) -> Outcome {
-    let permit = tokio::select! {
-        biased;
-        () = ctx.stop.cancelled() => return Outcome::NotStarted,
-        p = ctx.permits.acquire() => match p {
-            Ok(p) => p,
-            Err(_) => return Outcome::NotStarted,
-        },
-    };
-    if ctx.stop.is_cancelled() {
-        return Outcome::NotStarted;
-    }
-    let failed = |reason: String, task_id: Option<TaskId>| {
-        let (ctx, source) = (ctx.clone(), source.clone());
-        async move {
-            ctx.emit(IngestEvent::Failed {
-                item,
-                source: source.clone(),
-                task_id,
-                reason: reason.clone(),
-            })
-            .await;
-            Outcome::Failed(Failure { source, reason })
-        }
-    };
-
-    // 1. What is it?
-    let (hash, size) = match &source {
-        Source::Url(u) => (sha256_hex(format!("url:{u}").as_bytes()), 0),
-        Source::File(p) => {
-            let path = p.clone();
-            match tokio::task::spawn_blocking(move || hash_file(&path)).await {
-                Ok(Ok(h)) => h,
-                Ok(Err(reason)) => return failed(reason, None).await,
-                Err(e) => return failed(format!("hashing failed: {e}"), None).await,
-            }
-        }
-    };
-    ctx.emit(IngestEvent::Checked {
-        item,
-        source: source.clone(),
-        size,
-        sha256: hash.clone(),
-    })
-    .await;
-    let first = {
-        let mut claims = ctx
-            .claims
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match claims.get(&hash) {
-            Some(first) => Some(first.clone()),
-            None => {
-                claims.insert(hash.clone(), source.clone());
-                None
-            }
-        }
-    };
-    if let Some(of) = first {
-        ctx.emit(IngestEvent::Duplicate { item, source, of }).await;
-        return Outcome::Duplicate;
-    }
-
-    // 2. Is it there already, or on its way?
-    let mut entry = ctx.store.get(&hash);
-    if ctx.verify
-        && let Some(e) = &entry
-        && e.state == EntryState::Ready
-        && let Some(video) = e.video_id.clone()
-    {
-        match ctx.client.videos(&ctx.index).get(&video).await {
-            Ok(_) => {}
-            Err(err) if err.status().is_some_and(|st| st.as_u16() == 404) => {
-                ctx.emit(IngestEvent::Warning {
-                    item: Some(item),
-                    message: format!(
-                        "{source}: video {video} is no longer in the index; sending it again"
-                    ),
-                })
-                .await;
-                entry = None;
-            }
-            Err(err) => {
-                return failed(
-                    format!("could not check that video {video} is still in the index: {err}"),
-                    None,
-                )
-                .await;
-            }
-        }
-    }
-    let mut resume: Option<TaskId> = None;
-    if let Some(entry) = &entry {
-        match entry.state {
-            EntryState::Ready => {
-                if let Some(video) = entry.video_id.clone() {
-                    if !entry.tagged {
-                        record!(tag(&ctx, item, &hash, &video).await);
-                    }
-                    ctx.emit(IngestEvent::AlreadyReady {
-                        item,
-                        source,
-                        video_id: video,
-                        found_in: FoundIn::Manifest,
-                    })
-                    .await;
-                    return Outcome::AlreadyReady;
-                }
-            }
-            EntryState::Indexing => resume = entry.task_id.clone(),
-            _ => {}
-        }
-        if resume.is_none() && entry.upload_started_at.is_some() {
-            match find_lost_task(&ctx, entry).await {
-                Ok(found) => resume = found,
-                Err(e) => {
-                    return failed(
-                        format!(
-                            "could not check whether an earlier upload of it reached the API \
-                             (so it is not sent twice): {e}"
-                        ),
-                        None,
-                    )
-                    .await;
-                }
-            }
-        }
-    } else {
-        match find_in_index(&ctx, &hash).await {
-            Ok(Some(video)) => {
-                let src = source.to_string();
-                let v = video.clone();
-                record!(
-                    ctx.store
-                        .set(&hash, &src, size, EntryState::Ready, |e| {
-                            e.video_id = Some(v);
-                            e.tagged = true;
-                            e.source = src.clone();
-                        })
-                        .await
-                );
-                ctx.emit(IngestEvent::AlreadyReady {
-                    item,
-                    source,
-                    video_id: video,
-                    found_in: FoundIn::Index,
-                })
-                .await;
-                return Outcome::AlreadyReady;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                return failed(
-                    format!(
-                        "could not check whether the index already holds it (so it is not sent \
-                         twice): {e}"
-                    ),
-                    None,
-                )
-                .await;
-            }
-        }
-    }
-
-    // 3. Upload, unless a task is already on it.
-    let (task_id, uploaded) = match resume {
-        Some(task_id) => {
-            let src = source.to_string();
-            let t = task_id.clone();
-            record!(
-                ctx.store
-                    .set(&hash, &src, size, EntryState::Indexing, |e| {
-                        e.task_id = Some(t);
-                        e.error = None;
-                    })
-                    .await
-            );
-            ctx.emit(IngestEvent::Resumed {
-                item,
-                source: source.clone(),
-                task_id: task_id.clone(),
-            })
-            .await;
-            (task_id, false)
-        }
-        None => {
-            if ctx.stop.is_cancelled() {
-                return Outcome::NotStarted;
-            }
-            match upload(&ctx, item, &source, &hash, size).await {
-                Ok(Ok(task_id)) => (task_id, true),
-                Ok(Err(reason)) => return failed(reason, None).await,
-                Err(e) => return Outcome::Fatal(e),
-            }
-        }
-    };
-    drop(permit);
-
-    // 4. Wait.
-    let video = match wait(&ctx, item, &source, &task_id).await {
-        Waited::Ready(video) => video,
-        Waited::Failed(reason) => {
-            let (r, t) = (reason.clone(), task_id.clone());
-            let src = source.to_string();
-            record!(
-                ctx.store
-                    .set(&hash, &src, size, EntryState::Failed, |e| {
-                        e.task_id = Some(t);
-                        e.error = Some(r);
-                    })
-                    .await
-            );
-            return failed(reason, Some(task_id)).await;
-        }
-        Waited::Stopped => return Outcome::StillIndexing,
-    };
-
-    // 5. Done: record it and label the video with its content hash.
-    let src = source.to_string();
-    let v = video.clone();
-    record!(
-        ctx.store
-            .set(&hash, &src, size, EntryState::Ready, |e| {
-                e.video_id = Some(v);
-                e.error = None;
-            })
-            .await
-    );
-    record!(tag(&ctx, item, &hash, &video).await);
-    ctx.emit(IngestEvent::Ready {
-        item,
-        source,
-        task_id,
-        video_id: video,
-    })
-    .await;
-    Outcome::Ready { uploaded }
-}
-
-/// Uploads an item. `Ok(Err(reason))` when the upload failed (the item fails); `Err` when the
-/// manifest cannot be written (the run stops).
-async fn upload(
-    ctx: &Arc<Ctx>,
-    item: usize,
-    source: &Source,
-    hash: &str,
-    size: u64,
-) -> Result<Result<TaskId, String>, IngestError> {
-    let src = source.to_string();
-    let filename = source.filename();
-    let name = filename.clone();
-    ctx.store
-        .set(hash, &src, size, EntryState::Uploading, |e| {
-            e.source = src.clone();
-            e.size = size;
-            e.filename = name;
-            e.upload_started_at = Some(chrono::Utc::now());
-            e.task_id = None;
-            e.video_id = None;
-        })
-        .await?;
-    ctx.emit(IngestEvent::UploadStarted {
-        item,
-        source: source.clone(),
-        bytes: size,
-    })
-    .await;
-    let create = ctx.client.tasks().create(&ctx.index);
-    let create = match source {
-        Source::File(p) => {
-            let tx = ctx.tx.clone();
-            let last = Mutex::new(None::<Instant>);
-            create.video_file(p).on_progress(move |sent, total| {
-                let mut last = last
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let due = last.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY);
-                if due || sent >= total {
-                    *last = Some(Instant::now());
-                    // Progress may be dropped when the reader is behind; the next one catches up.
-                    let _ = tx.try_send(Ok(IngestEvent::UploadProgress { item, sent, total }));
-                }
-            })
-        }
-        Source::Url(u) => create.video_url(u),
-    };
-    ctx.uploading.fetch_add(1, Ordering::SeqCst);
-    let result = create.send().await;
-    ctx.uploading.fetch_sub(1, Ordering::SeqCst);
-    match result {
-        Ok(created) => {
-            let t = created.id.clone();
-            ctx.store
-                .set(hash, &src, size, EntryState::Indexing, |e| {
-                    e.task_id = Some(t);
-                    e.error = None;
-                })
-                .await?;
-            ctx.bytes_uploaded.fetch_add(size, Ordering::SeqCst);
-            ctx.emit(IngestEvent::TaskCreated {
-                item,
-                source: source.clone(),
-                task_id: created.id.clone(),
-            })
-            .await;
-            Ok(Ok(created.id))
-        }
-        Err(e) => {
-            let reason = format!("upload failed: {e}");
-            let r = reason.clone();
-            ctx.store
-                .set(hash, &src, size, EntryState::Failed, |e| {
-                    e.error = Some(r);
-                })
-                .await?;
-            Ok(Err(reason))
-        }
-    }
-}
-
-enum Waited {
-    Ready(VideoId),
-    Failed(String),
-    Stopped,
-}
-
-async fn wait(ctx: &Arc<Ctx>, item: usize, source: &Source, task_id: &TaskId) -> Waited {
-    if ctx.stop.is_cancelled() {
-        return Waited::Stopped;
-    }
-    let mut updates = ctx
-        .client
-        .tasks()
-        .wait(task_id)
-        .min_delay(ctx.min_poll)
-        .max_delay(ctx.max_poll)
-        .max_wait(ctx.max_wait)
-        .updates();
-    let mut last_seen: Option<(String, Option<i64>, Option<i64>)> = None;
-    let mut last_task: Option<Task> = None;
-    loop {
-        let next = tokio::select! {
-            biased;
-            () = ctx.stop.cancelled() => return Waited::Stopped,
-            n = updates.next() => n,
-        };
-        match next {
-            Some(Ok(task)) => {
-                let status = match task.status().as_str() {
-                    "" => "unknown".to_owned(),
-                    s => s.to_owned(),
-                };
-                let remaining = task.raw().process.as_ref().and_then(|p| p.remain_seconds);
-                let percent = task.percentage();
-                // Whole seconds and percents: the event is sent when one of them changes.
-                let seen = (
-                    status.clone(),
-                    remaining
-                        .filter(|r| r.is_finite())
-                        .map(|r| r.round() as i64),
-                    percent.filter(|p| p.is_finite()).map(|p| p.round() as i64),
-                );
-                if last_seen.as_ref() != Some(&seen) {
-                    last_seen = Some(seen);
-                    ctx.emit(IngestEvent::TaskStatus {
-                        item,
-                        source: source.clone(),
-                        task_id: task_id.clone(),
-                        status,
-                        remaining_secs: remaining,
-                        percent,
-                    })
-                    .await;
-                }
-                last_task = Some(task);
-            }
-            Some(Err(Error::TaskFailed(t))) => {
-                return Waited::Failed(format!(
-                    "indexing failed: task {} ended with status {}",
-                    t.id(),
-                    t.status()
-                ));
-            }
-            Some(Err(Error::WaitTimeout { waited, .. })) => {
-                ctx.emit(IngestEvent::Warning {
-                    item: Some(item),
-                    message: format!(
-                        "{source}: task {task_id} still not ready after {}s; it goes on \
-                         indexing, and a re-run waits for it again",
-                        waited.as_secs()
-                    ),
-                })
-                .await;
-                return Waited::Stopped;
-            }
-            Some(Err(e)) => {
-                return Waited::Failed(format!("waiting for task {task_id} failed: {e}"));
-            }
-            None => {
-                return match last_task.as_ref().and_then(Task::video_id) {
-                    Some(v) if !v.as_str().trim().is_empty() => Waited::Ready(v.clone()),
-                    _ => Waited::Failed(format!(
-                        "task {task_id} is ready but the API did not say which video it made"
-                    )),
-                };
-            }
-        }
-    }
-}
-
-/// Stores the content hash on the video, so a run without the manifest finds it. A failure is a
-/// warning (the video is ready); the next run tries again.
-async fn tag(ctx: &Arc<Ctx>, item: usize, hash: &str, video: &VideoId) -> Result<(), IngestError> {
-    let result = ctx
-        .client
-        .videos(&ctx.index)
-        .update(video)
-        .metadata(ctx.key.clone(), hash)
-        .send()
-        .await;
-    match result {
-        Ok(()) => {
-            ctx.store
-                .update(
-                    hash,
-                    |e| e.tagged = true,
-                    || ManifestEntry::new(String::new(), 0, EntryState::Ready),
-                )
-                .await
-        }
-        Err(e) => {
-            ctx.emit(IngestEvent::Warning {
-                item: Some(item),
-                message: format!(
-                    "video {video} is ready, but its content hash could not be stored as \
-                     metadata `{}` ({e}); a re-run tries again",
-                    ctx.key
-                ),
-            })
-            .await;
-            Ok(())
-        }
-    }
-}
-
-/// A video of the index that carries `hash` under the metadata key. The answer of the filtered
-/// list is checked: a server that ignored the filter must not make new content look present.
-async fn find_in_index(ctx: &Ctx, hash: &str) -> Result<Option<VideoId>, Error> {
-    let page = ctx
-        .client
-        .videos(&ctx.index)
-        .list()
-        .metadata(ctx.key.clone(), hash)
-        .page_limit(50)
-        .send()
-        .await?;
-    Ok(page
-        .items
-        .iter()
-        .find(|v| carries(v, &ctx.key, hash))
-        .map(|v| v.id().clone()))
-}
-
-fn carries(video: &Video, key: &str, hash: &str) -> bool {
-    video.custom(key).and_then(serde_json::Value::as_str) == Some(hash)
-}
-
-/// An upload whose task was not recorded (the run was killed mid-way, or the connection was lost
-/// after the request went out): a task of the index with the same file name, created since the
-/// upload started, that no other entry claims and that did not fail.
-async fn find_lost_task(ctx: &Ctx, entry: &ManifestEntry) -> Result<Option<TaskId>, Error> {
-    let (Some(filename), Some(started)) = (&entry.filename, entry.upload_started_at) else {
-        return Ok(None);
-    };
-    let since = started - chrono::Duration::from_std(CLOCK_SKEW).unwrap_or_default();
-    let known = ctx.store.known_tasks();
-    let page = ctx
-        .client
-        .tasks()
-        .list()
-        .index(&ctx.index)
-        .filename(filename.clone())
-        .page_limit(50)
-        .send()
-        .await?;
-    Ok(page
-        .items
-        .into_iter()
-        .filter(|t| !known.contains(t.id().as_str()))
-        .filter(|t| t.index_id().is_none_or(|i| i == &ctx.index))
-        .filter(|t| t.filename().is_empty() || t.filename() == filename)
-        .filter(|t| t.created_at().is_some_and(|c| c >= since))
-        .filter(|t| t.status().outcome() != Some(crate::raw::Outcome::Failure))
-        .max_by_key(|t| t.created_at())
-        .map(|t| t.id().clone()))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// Hashes a file; checks again that it is a non-empty regular file of at most 2 GB (it may have
-/// changed since planning).
-fn hash_file(path: &Path) -> Result<(String, u64), String> {
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot be read: {e}"))?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| format!("cannot be read: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(buf.get(..n).unwrap_or_default());
-        total = total.saturating_add(n as u64);
-        if total > crate::upload::MAX_FILE_SIZE {
-            return Err("the file grew past 2 GB, the most the API accepts".into());
-        }
-    }
-    if total == 0 {
-        return Err("the file is empty".into());
-    }
-    Ok((hex(&hasher.finalize()), total))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1395,6 +780,7 @@ mod tests {
 
     #[test]
     fn hashes_are_lowercase_hex_sha256() {
+        use super::run::sha256_hex;
         assert_eq!(
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

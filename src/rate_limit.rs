@@ -21,6 +21,9 @@ pub struct RateLimit {
     /// `X-Ratelimit-Reset`: when the window resets (sent as UTC epoch seconds; `None` when absent,
     /// not a number, or beyond what the platform's clock can represent).
     pub reset: Option<SystemTime>,
+    /// The response's `Date` header: the server's clock when it answered. With it, the time left
+    /// until `reset` does not depend on this machine's clock ([`RateLimit::resets_in`]).
+    pub date: Option<SystemTime>,
 }
 
 impl RateLimit {
@@ -30,8 +33,15 @@ impl RateLimit {
         // One pass over the headers: cheaper than four hashed lookups, and this runs on every
         // response (see BENCHMARKS.md).
         let (mut limit, mut remaining, mut used, mut reset) = (None, None, None, None);
+        let mut date = None;
         for (name, value) in headers {
             let Some(which) = name.as_str().strip_prefix("x-ratelimit-") else {
+                if name == reqwest::header::DATE && date.is_none() {
+                    date = value
+                        .to_str()
+                        .ok()
+                        .and_then(|v| httpdate::parse_http_date(v).ok());
+                }
                 continue;
             };
             let slot = match which {
@@ -58,8 +68,9 @@ impl RateLimit {
             reset: reset
                 .flatten()
                 .and_then(|secs| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))),
+            date: None,
         };
-        (snapshot != Self::empty()).then_some(snapshot)
+        (snapshot != Self::empty()).then_some(Self { date, ..snapshot })
     }
 
     fn empty() -> Self {
@@ -68,7 +79,17 @@ impl RateLimit {
             remaining: None,
             used: None,
             reset: None,
+            date: None,
         }
+    }
+
+    /// How long until the window resets, measured on the server's clock when the response said
+    /// what time it was (`reset − Date`), else on this machine's clock (`reset − now`). `None`
+    /// when no reset was sent; zero when it has passed.
+    pub fn resets_in(&self, now: SystemTime) -> Option<Duration> {
+        let reset = self.reset?;
+        let from = self.date.unwrap_or(now);
+        Some(reset.duration_since(from).unwrap_or(Duration::ZERO))
     }
 
     /// Whether few requests are left: at most 10% of the limit, or at most 5 when the limit is
@@ -151,6 +172,31 @@ mod tests {
     }
 
     #[test]
+    fn the_reset_is_measured_on_the_servers_clock_when_it_sends_a_date() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("1717977600"));
+        let far_future = SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+        // Without a Date header: against this machine's clock (here: long past the reset).
+        let r = RateLimit::from_headers(&h).unwrap();
+        assert_eq!(r.resets_in(far_future), Some(Duration::ZERO));
+        // With one: an hour before the reset on the server's clock, whatever ours says.
+        h.insert(
+            "date",
+            HeaderValue::from_static("Sun, 09 Jun 2024 23:00:00 GMT"),
+        );
+        let r = RateLimit::from_headers(&h).unwrap();
+        assert_eq!(r.resets_in(far_future), Some(Duration::from_secs(3600)));
+        // A Date alone is no rate-limit snapshot.
+        let mut only_date = HeaderMap::new();
+        only_date.insert(
+            "date",
+            HeaderValue::from_static("Sun, 09 Jun 2024 23:00:00 GMT"),
+        );
+        assert_eq!(RateLimit::from_headers(&only_date), None);
+    }
+
+    #[test]
     fn absent_or_garbage_headers_give_none() {
         assert_eq!(RateLimit::from_headers(&HeaderMap::new()), None);
         let mut h = HeaderMap::new();
@@ -204,6 +250,7 @@ mod tests {
             remaining: None,
             used: None,
             reset: SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(i64::MAX as u64)),
+            date: None,
         };
         if far.reset.is_some() {
             assert!(far.to_string().contains("epoch second"), "{far}");

@@ -95,6 +95,8 @@ struct Shared {
     stall_timeout: Option<Duration>,
     max_response_bytes: u64,
     rate_limit: Mutex<Option<RateLimit>>,
+    /// The latest snapshot per operation (a handful of entries: the operations called).
+    rate_limits: Mutex<Vec<(&'static str, RateLimit)>>,
     /// Whether the `reqwest::Client` used with this transport is safe (follows no redirect).
     client_check: OnceLock<Result<(), String>>,
 }
@@ -159,6 +161,7 @@ impl Transport {
                 stall_timeout: s.stall_timeout,
                 max_response_bytes: s.max_response_bytes,
                 rate_limit: Mutex::new(None),
+                rate_limits: Mutex::new(Vec::new()),
                 client_check: OnceLock::new(),
             }),
         }
@@ -172,6 +175,15 @@ impl Transport {
     /// The `X-Ratelimit-*` headers of the latest response that had them.
     pub fn rate_limit(&self) -> Option<RateLimit> {
         self.shared.rate_limit.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// The `X-Ratelimit-*` headers of the latest response of one operation (by its snake_case
+    /// name) that had them.
+    pub(crate) fn rate_limit_of(&self, operation: &str) -> Option<RateLimit> {
+        let all = self.shared.rate_limits.lock().ok()?;
+        all.iter()
+            .find(|(op, _)| *op == operation)
+            .map(|(_, r)| r.clone())
     }
 
     /// Checks (once) that `http` follows no redirect; the message says how to fix it otherwise.
@@ -433,7 +445,7 @@ impl Transport {
     }
 
     /// Records the rate-limit headers of a response and warns when few requests are left.
-    fn observe(&self, response: &Response, operation_id: &str) {
+    fn observe(&self, response: &Response, operation_id: &'static str) {
         let Some(snapshot) = RateLimit::from_headers(response.headers()) else {
             return;
         };
@@ -442,6 +454,12 @@ impl Transport {
                 operation = operation_id,
                 "rate limit running low: {snapshot}"
             );
+        }
+        if let Ok(mut all) = self.shared.rate_limits.lock() {
+            match all.iter_mut().find(|(op, _)| *op == operation_id) {
+                Some((_, slot)) => *slot = snapshot.clone(),
+                None => all.push((operation_id, snapshot.clone())),
+            }
         }
         if let Ok(mut slot) = self.shared.rate_limit.lock() {
             *slot = Some(snapshot);

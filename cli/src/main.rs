@@ -24,7 +24,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// No usable API key or base URL, or the API refused the key.
     pub const CONFIG: u8 = 3;
-    /// `ingest` ran, but some items failed, were rejected or are still indexing.
+    /// `ingest` ran, but some items failed, were rejected, are still indexing or wait for the
+    /// daily quota.
     pub const PARTIAL: u8 = 4;
     /// Interrupted with Ctrl-C.
     pub const INTERRUPTED: u8 = 130;
@@ -41,8 +42,8 @@ Exit codes:
   1    a request or a local operation failed
   2    usage error
   3    no usable API key or base URL, or the key was refused
-  4    ingest finished, but some items failed, were rejected or are still indexing
-       (re-run to resume)
+  4    ingest finished, but some items failed, were rejected, are still indexing or
+       wait for the daily quota (re-run to resume)
   130  interrupted (Ctrl-C); ingest: re-run the same command to resume";
 
 /// Index, search and generate text about videos with Twelve Labs, from the shell.

@@ -1,21 +1,35 @@
-//! The ingest manifest: which content went where, written atomically.
+//! The ingest manifest: an SQLite database (WAL) of which content went where, and of which files
+//! were hashed, written one small transaction per batch of changes.
+//!
+//! Why SQLite rather than a JSON document or a journal: a change costs one row (O(1), not a
+//! rewrite of the whole manifest), a file's quick-check record is found without holding every
+//! record in memory, a commit is atomic and durable (`synchronous=FULL`) so `kill -9` at any
+//! instant leaves the last committed state, and another process can read it while a run writes
+//! (`twelvelabs ingest status`).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
 
 use super::IngestError;
 use crate::ids::{IndexId, TaskId, VideoId};
 
-/// The manifest format this version writes and reads.
-pub const MANIFEST_VERSION: u32 = 1;
+/// The manifest format this version writes (2: SQLite). Version 1 (one JSON document) is read
+/// and imported.
+pub const MANIFEST_VERSION: u32 = 2;
+
+/// What the `meta` table's `format` row holds in every ingest manifest.
+const FORMAT: &str = "twelvelabs-ingest";
+const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
 /// Where one piece of content stands in the index.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EntryState {
@@ -28,6 +42,34 @@ pub enum EntryState {
     Ready,
     /// The upload or the indexing failed. A re-run sends the file again.
     Failed,
+}
+
+impl EntryState {
+    /// The name stored in the manifest and printed (`uploading`, `indexing`, `ready`, `failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Uploading => "uploading",
+            Self::Indexing => "indexing",
+            Self::Ready => "ready",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "uploading" => Self::Uploading,
+            "indexing" => Self::Indexing,
+            "ready" => Self::Ready,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for EntryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What the manifest knows about one piece of content (keyed by its SHA-256).
@@ -79,206 +121,955 @@ impl ManifestEntry {
     }
 }
 
-/// An ingest manifest: content hash → task → video → state, for one index.
-///
-/// [`Ingest`](super::Ingest) reads it at the start and rewrites it after every change, atomically
-/// (a temporary file, `fsync`, `rename`, then `fsync` of the folder): after a crash it holds either
-/// the previous or the new version, never a torn one. Read it yourself with [`Manifest::load`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One file the manifest has hashed, with where its content stands (from
+/// [`Manifest::for_each_file`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
+pub struct FileStatus {
+    /// The file (absolute path).
+    pub path: PathBuf,
+    /// Its size when it was hashed.
+    pub size: u64,
+    /// The SHA-256 of its content, lowercase hex.
+    pub sha256: String,
+    /// Where its content stands; `None` when it was hashed but never sent (not started, a
+    /// duplicate of another file, or refused by the daily quota).
+    pub state: Option<EntryState>,
+    /// The video, once ready.
+    pub video_id: Option<VideoId>,
+    /// The indexing task, once created.
+    pub task_id: Option<TaskId>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// The task-creation quota last seen (`X-Ratelimit-*` of a task creation), kept across runs so a
+/// run started while the quota is spent uploads nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct QuotaRecord {
+    /// Task creations left in the window.
+    pub remaining: u64,
+    /// When the window resets (on this machine's clock).
+    #[serde(with = "epoch_secs")]
+    pub resets_at: SystemTime,
+}
+
+mod epoch_secs {
+    use std::time::SystemTime;
+    pub(super) fn serialize<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(super::epoch(*t))
+    }
+}
+
+fn epoch(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Counts of a manifest's files by where their content stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ManifestCounts {
+    /// Files hashed.
+    pub files: u64,
+    /// Files whose content is in the index.
+    pub ready: u64,
+    /// Files whose content is being indexed.
+    pub indexing: u64,
+    /// Files whose upload started without a recorded result.
+    pub uploading: u64,
+    /// Files whose content failed.
+    pub failed: u64,
+    /// Files hashed but not sent (not started, duplicates, refused by the quota).
+    pub not_sent: u64,
+}
+
+/// An ingest manifest, opened to read (a run may be writing it at the same time).
+///
+/// [`Ingest`](super::Ingest) keeps it as an SQLite database: one row per content hash
+/// ([`ManifestEntry`]) and one per file hashed ([`FileStatus`]), each change committed on its own
+/// (in small batches), so a crash loses nothing that was committed and never tears the file. A
+/// manifest of the earlier JSON format (version 1) can be read too; a run imports it.
 pub struct Manifest {
-    /// The format version ([`MANIFEST_VERSION`]).
-    pub version: u32,
-    /// The index the entries belong to.
-    pub index_id: IndexId,
-    /// The custom metadata key the content hash is stored under on each video.
-    pub metadata_key: String,
-    /// The entries, by lowercase hex SHA-256 of the content (of `url:<URL>` for a URL).
-    pub entries: BTreeMap<String, ManifestEntry>,
+    conn: Connection,
+    index_id: IndexId,
+    metadata_key: String,
+}
+
+impl std::fmt::Debug for Manifest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manifest")
+            .field("index_id", &self.index_id)
+            .field("metadata_key", &self.metadata_key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Manifest {
-    pub(crate) fn new(index_id: IndexId, metadata_key: String) -> Self {
-        Self {
-            version: MANIFEST_VERSION,
-            index_id,
-            metadata_key,
-            entries: BTreeMap::new(),
-        }
-    }
-
-    /// Reads a manifest. `Ok(None)` when the file does not exist.
+    /// Opens a manifest to read. `Ok(None)` when the file does not exist.
     ///
     /// # Errors
     /// [`IngestError::ManifestCorrupt`] when the file is not a manifest this version can read
-    /// (it is never overwritten then), [`IngestError::Io`] when it cannot be read.
-    pub fn load(path: impl AsRef<Path>) -> Result<Option<Self>, IngestError> {
+    /// (it is never written then), [`IngestError::Io`] when it cannot be read.
+    pub fn open(path: impl AsRef<Path>) -> Result<Option<Self>, IngestError> {
         let path = path.as_ref();
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(IngestError::Io {
-                    path: path.to_path_buf(),
-                    source,
+        let conn = match kind_of(path)? {
+            Kind::Missing => return Ok(None),
+            Kind::Json(bytes) => {
+                let conn = Connection::open_in_memory().map_err(|e| db_err(path, e))?;
+                init(&conn, path)?;
+                import_v1(&conn, path, &bytes)?;
+                conn
+            }
+            Kind::Sqlite | Kind::Empty => {
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(|e| db_err(path, e))?;
+                conn.busy_timeout(Duration::from_secs(10))
+                    .map_err(|e| db_err(path, e))?;
+                conn
+            }
+        };
+        let Some((index_id, metadata_key)) = read_meta(&conn, path)? else {
+            return Err(corrupt(path, "an empty database: not an ingest manifest"));
+        };
+        Ok(Some(Self {
+            conn,
+            index_id,
+            metadata_key,
+        }))
+    }
+
+    /// The index the entries belong to.
+    pub fn index_id(&self) -> &IndexId {
+        &self.index_id
+    }
+
+    /// The custom metadata key the content hash is stored under on each video.
+    pub fn metadata_key(&self) -> &str {
+        &self.metadata_key
+    }
+
+    /// The entry of one content hash (lowercase hex SHA-256).
+    ///
+    /// # Errors
+    /// [`IngestError::Io`] when the database cannot be read.
+    pub fn entry(&self, sha256: &str) -> Result<Option<ManifestEntry>, IngestError> {
+        get_entry(&self.conn, sha256).map_err(|e| db_err(Path::new(""), e))
+    }
+
+    /// Every content entry, by hash (loaded into memory: for a large manifest prefer
+    /// [`Manifest::for_each_file`] or [`Manifest::counts`]).
+    ///
+    /// # Errors
+    /// [`IngestError::Io`] when the database cannot be read.
+    pub fn entries(&self) -> Result<Vec<(String, ManifestEntry)>, IngestError> {
+        let read = || -> rusqlite::Result<Vec<(String, ManifestEntry)>> {
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT sha256, {ENTRY_COLUMNS} FROM content ORDER BY sha256"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, entry_from(r, 1)?)))?;
+            rows.collect()
+        };
+        read().map_err(|e| db_err(Path::new(""), e))
+    }
+
+    /// Calls `f` for every file hashed, in path order, with where its content stands. Reads
+    /// row by row: memory does not grow with the manifest.
+    ///
+    /// # Errors
+    /// [`IngestError::Io`] when the database cannot be read.
+    pub fn for_each_file(&self, mut f: impl FnMut(FileStatus)) -> Result<(), IngestError> {
+        let mut read = || -> rusqlite::Result<()> {
+            let mut stmt = self.conn.prepare(
+                "SELECT f.path, f.size, f.sha256, c.state, c.video_id, c.task_id, c.error \
+                 FROM files f LEFT JOIN content c ON c.sha256 = f.sha256 ORDER BY f.path",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let path: Vec<u8> = r.get(0)?;
+                f(FileStatus {
+                    path: path_from_bytes(path),
+                    size: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                    sha256: r.get(2)?,
+                    state: r
+                        .get::<_, Option<String>>(3)?
+                        .and_then(|s| EntryState::parse(&s)),
+                    video_id: r.get::<_, Option<String>>(4)?.map(VideoId::from),
+                    task_id: r.get::<_, Option<String>>(5)?.map(TaskId::from),
+                    error: r.get(6)?,
                 });
             }
+            Ok(())
         };
-        let corrupt = |reason: String| IngestError::ManifestCorrupt {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| corrupt(format!("not JSON: {e}")))?;
-        match value.get("version").and_then(serde_json::Value::as_u64) {
-            Some(v) if v == u64::from(MANIFEST_VERSION) => {}
-            Some(v) => {
-                return Err(corrupt(format!(
-                    "format version {v}; this version of twelvelabs reads version {MANIFEST_VERSION}"
-                )));
-            }
-            None => return Err(corrupt("no format version: not an ingest manifest".into())),
-        }
-        let m: Manifest = serde_path_to_error::deserialize(value)
-            .map_err(|e| corrupt(format!("at {}: {}", e.path(), e.inner())))?;
-        if let Some(bad) = m.entries.keys().find(|k| !is_sha256_hex(k)) {
-            return Err(corrupt(format!(
-                "entry key {bad:?} is not a SHA-256 hex digest"
-            )));
-        }
-        Ok(Some(m))
+        read().map_err(|e| db_err(Path::new(""), e))
     }
+
+    /// How many files stand where.
+    ///
+    /// # Errors
+    /// [`IngestError::Io`] when the database cannot be read.
+    pub fn counts(&self) -> Result<ManifestCounts, IngestError> {
+        let read = || -> rusqlite::Result<ManifestCounts> {
+            let mut stmt = self.conn.prepare(
+                "SELECT c.state, count(*) FROM files f LEFT JOIN content c ON c.sha256 = f.sha256 \
+                 GROUP BY c.state",
+            )?;
+            let mut counts = ManifestCounts::default();
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let n = u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0);
+                counts.files = counts.files.saturating_add(n);
+                let slot = match r.get::<_, Option<String>>(0)?.as_deref() {
+                    Some("ready") => &mut counts.ready,
+                    Some("indexing") => &mut counts.indexing,
+                    Some("uploading") => &mut counts.uploading,
+                    Some("failed") => &mut counts.failed,
+                    _ => &mut counts.not_sent,
+                };
+                *slot = slot.saturating_add(n);
+            }
+            Ok(counts)
+        };
+        read().map_err(|e| db_err(Path::new(""), e))
+    }
+
+    /// The task-creation quota the last run saw, if any.
+    pub fn quota(&self) -> Option<QuotaRecord> {
+        read_quota(&self.conn)
+    }
+}
+
+/// The columns of a [`ManifestEntry`], in the order [`entry_from`] reads them.
+const ENTRY_COLUMNS: &str = "source, size, state, task_id, video_id, filename, upload_started_at, tagged, error, updated_at";
+
+fn entry_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ManifestEntry> {
+    let time = |s: Option<String>| {
+        s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let state: String = r.get(at + 2)?;
+    Ok(ManifestEntry {
+        source: r.get(at)?,
+        size: u64::try_from(r.get::<_, i64>(at + 1)?).unwrap_or(0),
+        // A state this version does not know is treated as a failure: sent again.
+        state: EntryState::parse(&state).unwrap_or(EntryState::Failed),
+        task_id: r.get::<_, Option<String>>(at + 3)?.map(TaskId::from),
+        video_id: r.get::<_, Option<String>>(at + 4)?.map(VideoId::from),
+        filename: r.get(at + 5)?,
+        upload_started_at: time(r.get(at + 6)?),
+        tagged: r.get::<_, i64>(at + 7)? != 0,
+        error: r.get(at + 8)?,
+        updated_at: time(r.get(at + 9)?).unwrap_or_else(Utc::now),
+    })
+}
+
+fn get_entry(conn: &Connection, hash: &str) -> rusqlite::Result<Option<ManifestEntry>> {
+    conn.prepare_cached(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM content WHERE sha256 = ?1"
+    ))?
+    .query_row([hash], |r| entry_from(r, 0))
+    .optional()
+}
+
+fn put_entry(conn: &Connection, hash: &str, e: &ManifestEntry) -> rusqlite::Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO content (sha256, {ENTRY_COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    ))?
+    .execute(params![
+        hash,
+        e.source,
+        i64::try_from(e.size).unwrap_or(i64::MAX),
+        e.state.as_str(),
+        e.task_id.as_ref().map(|t| t.as_str()),
+        e.video_id.as_ref().map(|v| v.as_str()),
+        e.filename,
+        e.upload_started_at.map(|t| t.to_rfc3339()),
+        i64::from(e.tagged),
+        e.error,
+        e.updated_at.to_rfc3339(),
+    ])?;
+    Ok(())
+}
+
+/// What a file was when it was hashed: if all of it is unchanged, the hash is reused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FileStamp {
+    pub(crate) size: u64,
+    pub(crate) mtime_ns: i64,
+    pub(crate) inode: u64,
+}
+
+impl FileStamp {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> Self {
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| match t.duration_since(SystemTime::UNIX_EPOCH) {
+                Ok(d) => i64::try_from(d.as_nanos()).ok(),
+                Err(e) => i64::try_from(e.duration().as_nanos()).ok().map(|n| -n),
+            })
+            .unwrap_or(0);
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Self {
+            size: meta.len(),
+            mtime_ns,
+            inode,
+        }
+    }
+}
+
+fn path_bytes(path: &Path) -> Vec<u8> {
+    path.as_os_str().as_encoded_bytes().to_vec()
+}
+
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        PathBuf::from(std::ffi::OsString::from_vec(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+fn db_err(path: &Path, e: rusqlite::Error) -> IngestError {
+    IngestError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    }
+}
+
+fn corrupt(path: &Path, reason: impl Into<String>) -> IngestError {
+    IngestError::ManifestCorrupt {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+enum Kind {
+    Missing,
+    Empty,
+    Sqlite,
+    Json(Vec<u8>),
+}
+
+/// What the file at `path` is, from its first bytes (nothing is written).
+fn kind_of(path: &Path) -> Result<Kind, IngestError> {
+    let io = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Kind::Missing),
+        Err(e) => return Err(io(e)),
+    };
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(corrupt(path, "not a regular file"));
+    }
+    if meta.len() == 0 {
+        return Ok(Kind::Empty);
+    }
+    let mut head = [0u8; 16];
+    let n = std::io::Read::read(&mut file, &mut head).map_err(io)?;
+    if head.get(..n) == Some(SQLITE_MAGIC) {
+        return Ok(Kind::Sqlite);
+    }
+    let first = head
+        .get(..n)
+        .unwrap_or_default()
+        .iter()
+        .find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        // The JSON manifest of version 1: at most the size of a few hundred thousand entries.
+        const MAX_JSON: u64 = 1 << 30;
+        if meta.len() > MAX_JSON {
+            return Err(corrupt(
+                path,
+                "a JSON file over 1 GiB: not an ingest manifest",
+            ));
+        }
+        return std::fs::read(path).map(Kind::Json).map_err(io);
+    }
+    Err(corrupt(
+        path,
+        "neither an SQLite database nor a JSON manifest",
+    ))
+}
+
+/// Creates the tables (in a transaction) of a new manifest.
+fn init(conn: &Connection, path: &Path) -> Result<(), IngestError> {
+    conn.execute_batch(
+        "BEGIN;
+         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+         CREATE TABLE IF NOT EXISTS content (
+            sha256 TEXT PRIMARY KEY, source TEXT NOT NULL, size INTEGER NOT NULL,
+            state TEXT NOT NULL, task_id TEXT, video_id TEXT, filename TEXT,
+            upload_started_at TEXT, tagged INTEGER NOT NULL DEFAULT 0, error TEXT,
+            updated_at TEXT NOT NULL);
+         CREATE INDEX IF NOT EXISTS content_task ON content (task_id);
+         CREATE TABLE IF NOT EXISTS files (
+            path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+            inode INTEGER NOT NULL, sha256 TEXT NOT NULL);
+         COMMIT;",
+    )
+    .map_err(|e| db_err(path, e))
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+        .execute([key, value])?;
+    Ok(())
+}
+
+fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()
+}
+
+/// The index and metadata key of a manifest; `None` for a database with no tables at all (new).
+/// A database of something else, or of a later format, is [`IngestError::ManifestCorrupt`].
+fn read_meta(conn: &Connection, path: &Path) -> Result<Option<(IndexId, String)>, IngestError> {
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .map_err(|e| corrupt(path, format!("not a readable SQLite database: {e}")))?;
+    if tables == 0 {
+        return Ok(None);
+    }
+    let not_ours = || corrupt(path, "an SQLite database, but not an ingest manifest");
+    let format = meta(conn, "format").map_err(|_| not_ours())?;
+    if format.as_deref() != Some(FORMAT) {
+        return Err(not_ours());
+    }
+    let version = meta(conn, "version")
+        .map_err(|e| db_err(path, e))?
+        .and_then(|v| v.parse::<u32>().ok());
+    if version != Some(MANIFEST_VERSION) {
+        return Err(corrupt(
+            path,
+            format!(
+                "format version {}; this version of twelvelabs reads version {MANIFEST_VERSION}",
+                version.map_or_else(|| "unknown".to_owned(), |v| v.to_string())
+            ),
+        ));
+    }
+    let index = meta(conn, "index_id").map_err(|e| db_err(path, e))?;
+    let key = meta(conn, "metadata_key").map_err(|e| db_err(path, e))?;
+    match (index, key) {
+        (Some(i), Some(k)) => Ok(Some((IndexId::from(i), k))),
+        _ => Err(corrupt(path, "the manifest names no index")),
+    }
+}
+
+fn read_quota(conn: &Connection) -> Option<QuotaRecord> {
+    let remaining = meta(conn, "quota_remaining").ok()??.parse().ok()?;
+    let reset: u64 = meta(conn, "quota_reset").ok()??.parse().ok()?;
+    Some(QuotaRecord {
+        remaining,
+        resets_at: SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset))?,
+    })
+}
+
+/// The manifest format of version 1 (one JSON document), read to import it.
+#[derive(Deserialize)]
+struct ManifestV1 {
+    version: u32,
+    index_id: IndexId,
+    metadata_key: String,
+    entries: std::collections::BTreeMap<String, ManifestEntry>,
+}
+
+/// Fills a new database from a version-1 JSON manifest.
+fn import_v1(conn: &Connection, path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| corrupt(path, format!("not JSON: {e}")))?;
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(1) => {}
+        Some(v) => {
+            return Err(corrupt(
+                path,
+                format!(
+                    "format version {v}; this version of twelvelabs reads versions 1 and {MANIFEST_VERSION}"
+                ),
+            ));
+        }
+        None => return Err(corrupt(path, "no format version: not an ingest manifest")),
+    }
+    let m: ManifestV1 = serde_path_to_error::deserialize(value)
+        .map_err(|e| corrupt(path, format!("at {}: {}", e.path(), e.inner())))?;
+    if let Some(bad) = m.entries.keys().find(|k| !is_sha256_hex(k)) {
+        return Err(corrupt(
+            path,
+            format!("entry key {bad:?} is not a SHA-256 hex digest"),
+        ));
+    }
+    let _ = m.version;
+    let write = || -> rusqlite::Result<()> {
+        conn.execute_batch("BEGIN")?;
+        set_meta(conn, "format", FORMAT)?;
+        set_meta(conn, "version", &MANIFEST_VERSION.to_string())?;
+        set_meta(conn, "index_id", m.index_id.as_str())?;
+        set_meta(conn, "metadata_key", &m.metadata_key)?;
+        for (hash, e) in &m.entries {
+            put_entry(conn, hash, e)?;
+        }
+        conn.execute_batch("COMMIT")
+    };
+    write().map_err(|e| db_err(path, e))
 }
 
 pub(crate) fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// The manifest in memory, written to disk after changes with group commit: whoever writes
-/// writes the latest state, covering every change made before it.
-pub(crate) struct Store {
-    path: Option<PathBuf>,
-    state: Mutex<(Manifest, u64)>,
-    written: tokio::sync::Mutex<u64>,
+/// What opening the manifest for a run found.
+pub(crate) struct Opened {
+    pub(crate) store: Store,
+    /// The quota the previous run saw.
+    pub(crate) quota: Option<QuotaRecord>,
+    /// A version-1 JSON manifest that was imported, and where its backup is.
+    pub(crate) imported_from: Option<PathBuf>,
 }
 
-impl Store {
-    pub(crate) fn new(path: Option<PathBuf>, manifest: Manifest) -> Self {
-        Self {
-            path,
-            state: Mutex::new((manifest, 0)),
-            written: tokio::sync::Mutex::new(0),
+/// Opens (creating or importing as needed) the manifest of a run for `index`. Nothing is written
+/// to a file that is not a manifest of this index.
+pub(crate) fn open_for_run(
+    path: Option<&Path>,
+    index: &IndexId,
+    metadata_key: &str,
+) -> Result<Opened, IngestError> {
+    let Some(path) = path else {
+        let conn = Connection::open_in_memory().map_err(|e| db_err(Path::new(":memory:"), e))?;
+        init(&conn, Path::new(":memory:"))?;
+        write_new_meta(&conn, Path::new(":memory:"), index, metadata_key)?;
+        return Ok(Opened {
+            store: Store::spawn(conn, PathBuf::from(":memory:"))?,
+            quota: None,
+            imported_from: None,
+        });
+    };
+    let mut imported_from = None;
+    if let Kind::Json(bytes) = kind_of(path)? {
+        imported_from = Some(import_file(path, &bytes, index)?);
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| db_err(path, e))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| db_err(path, e))?;
+    // Checked before anything is written: a foreign database is left as it is.
+    let known = read_meta(&conn, path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| db_err(path, e))?;
+    // Every commit reaches the disk before the run goes on (an upload is never started before
+    // its "uploading" record is durable).
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| db_err(path, e))?;
+    match known {
+        Some((manifest_index, _)) if &manifest_index != index => {
+            return Err(IngestError::ManifestIndexMismatch {
+                path: path.to_path_buf(),
+                manifest_index,
+                index: index.clone(),
+            });
+        }
+        Some((_, key)) => {
+            if key != metadata_key {
+                // The hashes are stored under another key: tag again under this one.
+                let retag = || -> rusqlite::Result<()> {
+                    conn.execute_batch("BEGIN; UPDATE content SET tagged = 0;")?;
+                    set_meta(&conn, "metadata_key", metadata_key)?;
+                    conn.execute_batch("COMMIT")
+                };
+                retag().map_err(|e| db_err(path, e))?;
+            }
+        }
+        None => {
+            init(&conn, path)?;
+            write_new_meta(&conn, path, index, metadata_key)?;
         }
     }
+    let quota = read_quota(&conn);
+    Ok(Opened {
+        store: Store::spawn(conn, path.to_path_buf())?,
+        quota,
+        imported_from,
+    })
+}
 
-    pub(crate) fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+fn write_new_meta(
+    conn: &Connection,
+    path: &Path,
+    index: &IndexId,
+    metadata_key: &str,
+) -> Result<(), IngestError> {
+    let write = || -> rusqlite::Result<()> {
+        conn.execute_batch("BEGIN")?;
+        set_meta(conn, "format", FORMAT)?;
+        set_meta(conn, "version", &MANIFEST_VERSION.to_string())?;
+        set_meta(conn, "index_id", index.as_str())?;
+        set_meta(conn, "metadata_key", metadata_key)?;
+        conn.execute_batch("COMMIT")
+    };
+    write().map_err(|e| db_err(path, e))
+}
+
+/// Replaces the version-1 JSON manifest at `path` by a database holding the same entries, keeping
+/// the JSON as `<path>.v1.bak`. Crash-safe: the database is built beside it and renamed over it
+/// last, so a crash before that leaves the JSON in place and the import is done again.
+fn import_file(path: &Path, bytes: &[u8], index: &IndexId) -> Result<PathBuf, IngestError> {
+    let with_suffix = |s: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(s);
+        PathBuf::from(name)
+    };
+    let (tmp, backup) = (with_suffix(".importing"), with_suffix(".v1.bak"));
+    for leftover in [".importing", ".importing-journal"] {
+        let _ = std::fs::remove_file(with_suffix(leftover));
+    }
+    {
+        let conn = Connection::open(&tmp).map_err(|e| db_err(&tmp, e))?;
+        init(&conn, &tmp)?;
+        import_v1(&conn, path, bytes)?;
+        let imported = read_meta(&conn, &tmp)?;
+        if let Some((manifest_index, _)) = imported
+            && &manifest_index != index
+        {
+            drop(conn);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(IngestError::ManifestIndexMismatch {
+                path: path.to_path_buf(),
+                manifest_index,
+                index: index.clone(),
+            });
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| db_err(&tmp, e))?;
+    }
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| IngestError::Io { path: p, source }
+    };
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io(&tmp))?;
+    write_atomic(&backup, bytes).map_err(io(&backup))?;
+    std::fs::rename(&tmp, path).map_err(io(path))?;
+    sync_dir(path).map_err(io(path))?;
+    Ok(backup)
+}
+
+type Reply<T> = oneshot::Sender<rusqlite::Result<T>>;
+
+/// A request to the manifest's writer thread.
+enum Cmd {
+    GetFile(Vec<u8>, Reply<Option<(FileStamp, String)>>),
+    PutFile(Vec<u8>, FileStamp, String, Reply<()>),
+    ForgetFile(Vec<u8>, Reply<()>),
+    Get(String, Reply<Option<ManifestEntry>>),
+    Update(
+        String,
+        Box<dyn FnOnce(Option<ManifestEntry>) -> Option<ManifestEntry> + Send>,
+        Reply<()>,
+    ),
+    TaskKnown(String, Reply<bool>),
+    Quota(QuotaRecord, Reply<()>),
+}
+
+/// The manifest of a running ingest: one thread owns the database and commits the changes that
+/// queue up while it writes in one transaction (group commit); each caller resumes once its change
+/// is durable.
+pub(crate) struct Store {
+    path: PathBuf,
+    tx: std_mpsc::Sender<Cmd>,
+}
+
+/// Changes committed together at most.
+const MAX_BATCH: usize = 512;
+
+impl Store {
+    fn spawn(conn: Connection, path: PathBuf) -> Result<Self, IngestError> {
+        let (tx, rx) = std_mpsc::channel::<Cmd>();
+        std::thread::Builder::new()
+            .name("twelvelabs-manifest".into())
+            .spawn(move || serve(conn, &rx))
+            .map_err(|source| IngestError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Self { path, tx })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Manifest, u64)> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The manifest file (`:memory:` when the run keeps none).
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Cmd) -> Result<T, IngestError> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || IngestError::Io {
+            path: self.path.clone(),
+            source: std::io::Error::other("the manifest writer stopped"),
+        };
+        self.tx.send(make(reply)).map_err(|_| gone())?;
+        answer
+            .await
+            .map_err(|_| gone())?
+            .map_err(|e| db_err(&self.path, e))
+    }
+
+    /// The stamp and hash recorded for a file.
+    pub(crate) async fn file(
+        &self,
+        path: &Path,
+    ) -> Result<Option<(FileStamp, String)>, IngestError> {
+        self.ask(|r| Cmd::GetFile(path_bytes(path), r)).await
+    }
+
+    /// Records the hash of a file as it was when hashed.
+    pub(crate) async fn put_file(
+        &self,
+        path: &Path,
+        stamp: FileStamp,
+        hash: &str,
+    ) -> Result<(), IngestError> {
+        self.ask(|r| Cmd::PutFile(path_bytes(path), stamp, hash.to_owned(), r))
+            .await
+    }
+
+    /// Forgets the hash of a file (it changed): the next run reads it again.
+    pub(crate) async fn forget_file(&self, path: &Path) -> Result<(), IngestError> {
+        self.ask(|r| Cmd::ForgetFile(path_bytes(path), r)).await
     }
 
     /// The entry for `hash`, if any.
-    pub(crate) fn get(&self, hash: &str) -> Option<ManifestEntry> {
-        self.lock().0.entries.get(hash).cloned()
+    pub(crate) async fn get(&self, hash: &str) -> Result<Option<ManifestEntry>, IngestError> {
+        self.ask(|r| Cmd::Get(hash.to_owned(), r)).await
     }
 
-    /// Task ids recorded for any entry (so a lost task is not claimed twice).
-    pub(crate) fn known_tasks(&self) -> std::collections::HashSet<String> {
-        self.lock()
-            .0
-            .entries
-            .values()
-            .filter_map(|e| e.task_id.as_ref().map(|t| t.as_str().to_owned()))
-            .collect()
+    /// Whether an entry records this task (so a lost task is not claimed twice).
+    pub(crate) async fn task_known(&self, task: &str) -> Result<bool, IngestError> {
+        self.ask(|r| Cmd::TaskKnown(task.to_owned(), r)).await
     }
 
-    /// Changes the entry for `hash` and returns once the change is on disk.
-    pub(crate) async fn update(
-        &self,
-        hash: &str,
-        f: impl FnOnce(&mut ManifestEntry),
-        default: impl FnOnce() -> ManifestEntry,
-    ) -> Result<(), IngestError> {
-        let generation = {
-            let mut st = self.lock();
-            let entry = st.0.entries.entry(hash.to_owned()).or_insert_with(default);
-            f(entry);
-            entry.updated_at = Utc::now();
-            st.1 += 1;
-            st.1
-        };
-        self.flush_to(generation).await
+    /// Keeps the quota last seen for the next run.
+    pub(crate) async fn set_quota(&self, q: QuotaRecord) -> Result<(), IngestError> {
+        self.ask(|r| Cmd::Quota(q, r)).await
+    }
+
+    /// Removes the entry of `hash` (nothing of it reached the API).
+    pub(crate) async fn remove(&self, hash: &str) -> Result<(), IngestError> {
+        self.ask(|r| Cmd::Update(hash.to_owned(), Box::new(|_| None), r))
+            .await
     }
 
     /// Puts the entry of `hash` in `state` (creating it for `source` of `size` bytes if need be),
-    /// then applies `f`; written at once.
+    /// then applies `f`; returns once the change is durable.
     pub(crate) async fn set(
         &self,
         hash: &str,
         source: &str,
         size: u64,
         state: EntryState,
-        f: impl FnOnce(&mut ManifestEntry),
+        f: impl FnOnce(&mut ManifestEntry) + Send + 'static,
     ) -> Result<(), IngestError> {
-        self.update(
-            hash,
-            |e| {
-                e.state = state;
-                f(e);
-            },
-            || ManifestEntry::new(source.to_owned(), size, state),
-        )
+        let (source, hash_owned) = (source.to_owned(), hash.to_owned());
+        self.ask(|r| {
+            Cmd::Update(
+                hash_owned,
+                Box::new(move |old| {
+                    let mut e = old.unwrap_or_else(|| ManifestEntry::new(source, size, state));
+                    e.state = state;
+                    f(&mut e);
+                    e.updated_at = Utc::now();
+                    Some(e)
+                }),
+                r,
+            )
+        })
         .await
     }
 
-    /// Writes the manifest if `generation` is not on disk yet.
-    pub(crate) async fn flush_to(&self, generation: u64) -> Result<(), IngestError> {
-        let Some(path) = self.path.clone() else {
-            return Ok(());
-        };
-        let mut written = self.written.lock().await;
-        if *written >= generation {
-            return Ok(());
+    /// Marks the video of `hash` as carrying its content hash.
+    pub(crate) async fn set_tagged(&self, hash: &str) -> Result<(), IngestError> {
+        self.ask(|r| {
+            Cmd::Update(
+                hash.to_owned(),
+                Box::new(|old| {
+                    old.map(|mut e| {
+                        e.tagged = true;
+                        e
+                    })
+                }),
+                r,
+            )
+        })
+        .await
+    }
+}
+
+/// The writer thread: takes what is queued (up to [`MAX_BATCH`]), runs it in one transaction,
+/// commits, then answers. Ends when every [`Store`] handle is gone.
+fn serve(conn: Connection, rx: &std_mpsc::Receiver<Cmd>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(c) => batch.push(c),
+                Err(_) => break,
+            }
         }
-        let (bytes, latest) = {
-            let st = self.lock();
-            let bytes = serde_json::to_vec_pretty(&st.0).map_err(|e| IngestError::Io {
-                path: path.clone(),
-                source: std::io::Error::other(e),
-            })?;
-            (bytes, st.1)
-        };
-        let target = path.clone();
-        tokio::task::spawn_blocking(move || write_atomic(&target, &bytes))
-            .await
-            .map_err(|e| IngestError::Io {
-                path: path.clone(),
-                source: std::io::Error::other(e),
-            })?
-            .map_err(|source| IngestError::Io { path, source })?;
-        *written = latest;
-        Ok(())
+        let writes = batch.iter().any(|c| {
+            matches!(
+                c,
+                Cmd::PutFile(..) | Cmd::ForgetFile(..) | Cmd::Update(..) | Cmd::Quota(..)
+            )
+        });
+        if writes && let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            fail_all(batch, &e);
+            continue;
+        }
+        let mut done: Vec<(Reply<()>, rusqlite::Result<()>)> = Vec::new();
+        for cmd in batch {
+            match cmd {
+                Cmd::GetFile(p, r) => {
+                    let _ = r.send(get_file(&conn, &p));
+                }
+                Cmd::Get(h, r) => {
+                    let _ = r.send(get_entry(&conn, &h));
+                }
+                Cmd::TaskKnown(t, r) => {
+                    let _ = r.send(task_known(&conn, &t));
+                }
+                Cmd::PutFile(p, stamp, hash, r) => {
+                    done.push((r, put_file(&conn, &p, &stamp, &hash)))
+                }
+                Cmd::ForgetFile(p, r) => done.push((
+                    r,
+                    conn.prepare_cached("DELETE FROM files WHERE path = ?1")
+                        .and_then(|mut s| s.execute([p]))
+                        .map(|_| ()),
+                )),
+                Cmd::Update(h, f, r) => {
+                    let result = get_entry(&conn, &h).and_then(|old| match f(old) {
+                        Some(new) => put_entry(&conn, &h, &new),
+                        None => conn
+                            .prepare_cached("DELETE FROM content WHERE sha256 = ?1")
+                            .and_then(|mut s| s.execute([&h]))
+                            .map(|_| ()),
+                    });
+                    done.push((r, result));
+                }
+                Cmd::Quota(q, r) => {
+                    let result = set_meta(&conn, "quota_remaining", &q.remaining.to_string())
+                        .and_then(|()| {
+                            set_meta(&conn, "quota_reset", &epoch(q.resets_at).to_string())
+                        });
+                    done.push((r, result));
+                }
+            }
+        }
+        if writes {
+            let committed = if done.iter().any(|(_, r)| r.is_err()) {
+                // Nothing of a batch with a failed change is kept: each caller hears it.
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(rusqlite::Error::ExecuteReturnedResults)
+            } else {
+                conn.execute_batch("COMMIT")
+            };
+            for (reply, result) in done {
+                let result = match (&committed, result) {
+                    (_, Err(e)) => Err(e),
+                    (Err(e), Ok(())) => Err(clone_err(e)),
+                    (Ok(()), Ok(())) => Ok(()),
+                };
+                let _ = reply.send(result);
+            }
+        }
     }
+}
 
-    /// Writes the manifest now (creating it), to find out early that it cannot be written.
-    pub(crate) async fn update_meta(&self) -> Result<(), IngestError> {
-        let generation = {
-            let mut st = self.lock();
-            st.1 += 1;
-            st.1
-        };
-        self.flush_to(generation).await
-    }
+fn clone_err(e: &rusqlite::Error) -> rusqlite::Error {
+    let message = match e {
+        rusqlite::Error::ExecuteReturnedResults => {
+            "another change of the same batch failed".to_owned()
+        }
+        other => other.to_string(),
+    };
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+        Some(message),
+    )
+}
 
-    /// Writes whatever is not on disk yet.
-    pub(crate) async fn flush(&self) -> Result<(), IngestError> {
-        let generation = self.lock().1;
-        self.flush_to(generation).await
+fn fail_all(batch: Vec<Cmd>, e: &rusqlite::Error) {
+    for cmd in batch {
+        let err = clone_err(e);
+        match cmd {
+            Cmd::GetFile(_, r) => drop(r.send(Err(err))),
+            Cmd::Get(_, r) => drop(r.send(Err(err))),
+            Cmd::TaskKnown(_, r) => drop(r.send(Err(err))),
+            Cmd::PutFile(.., r)
+            | Cmd::ForgetFile(_, r)
+            | Cmd::Update(_, _, r)
+            | Cmd::Quota(_, r) => {
+                drop(r.send(Err(err)));
+            }
+        }
     }
+}
+
+fn get_file(conn: &Connection, path: &[u8]) -> rusqlite::Result<Option<(FileStamp, String)>> {
+    conn.prepare_cached("SELECT size, mtime_ns, inode, sha256 FROM files WHERE path = ?1")?
+        .query_row([path], |r| {
+            Ok((
+                FileStamp {
+                    size: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(u64::MAX),
+                    mtime_ns: r.get(1)?,
+                    inode: u64::from_ne_bytes(r.get::<_, i64>(2)?.to_ne_bytes()),
+                },
+                r.get(3)?,
+            ))
+        })
+        .optional()
+}
+
+fn put_file(conn: &Connection, path: &[u8], s: &FileStamp, hash: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO files (path, size, mtime_ns, inode, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        path,
+        i64::try_from(s.size).unwrap_or(i64::MAX),
+        s.mtime_ns,
+        i64::from_ne_bytes(s.inode.to_ne_bytes()),
+        hash
+    ])?;
+    Ok(())
+}
+
+fn task_known(conn: &Connection, task: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM content WHERE task_id = ?1 LIMIT 1")?
+        .query_row([task], |_| Ok(()))
+        .optional()
+        .map(|r| r.is_some())
 }
 
 /// Holds `<manifest>.lock` while a run uses the manifest, so two runs cannot share one manifest
@@ -355,9 +1146,22 @@ fn process_gone(pid: u32) -> bool {
     }
 }
 
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::File::open(&dir)?.sync_all()?;
+    }
+    let _ = path;
+    Ok(())
+}
+
 /// Replaces `path` with `bytes` so that a crash leaves the old or the new content: a temporary
 /// file in the same folder, `fsync`, `rename` over the target, `fsync` of the folder.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -373,9 +1177,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)?;
-        #[cfg(unix)]
-        std::fs::File::open(&dir)?.sync_all()?;
-        Ok(())
+        sync_dir(path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::Source;
+use super::manifest::FileStamp;
 use crate::upload::MAX_FILE_SIZE;
 
 /// File extensions taken from a folder (case-insensitive). A file named on its own is always
@@ -17,10 +18,24 @@ pub const VIDEO_EXTENSIONS: &[&str] = &[
 /// How deep folders are walked; deeper ones are rejected (a bind-mount loop cannot recurse forever).
 const MAX_DEPTH: usize = 64;
 
+/// One file or URL to ingest.
+#[derive(Debug)]
+pub(crate) struct PlanItem {
+    pub(crate) source: Source,
+    /// The file's size, modification time and inode when it was planned (`None` for a URL).
+    pub(crate) stamp: Option<FileStamp>,
+}
+
+impl PlanItem {
+    pub(crate) fn size(&self) -> u64 {
+        self.stamp.as_ref().map_or(0, |s| s.size)
+    }
+}
+
 /// What planning found.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
-    pub(crate) items: Vec<(Source, u64)>,
+    pub(crate) items: Vec<PlanItem>,
     /// Sources that will not be sent, with the reason: they count as failures.
     pub(crate) rejected: Vec<(Source, String)>,
     /// Files in folders that are not videos (or hidden): left alone, not failures.
@@ -37,7 +52,10 @@ pub(crate) fn plan(sources: &[Source], recursive: bool) -> Plan {
             Source::Url(u) => match check_url(u) {
                 Ok(()) => {
                     if seen_urls.insert(u.clone()) {
-                        plan.items.push((source.clone(), 0));
+                        plan.items.push(PlanItem {
+                            source: source.clone(),
+                            stamp: None,
+                        });
                     }
                 }
                 Err(reason) => plan.rejected.push((source.clone(), reason)),
@@ -162,7 +180,10 @@ fn add_path(
     }
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     if seen.insert(canonical) {
-        plan.items.push((source, len));
+        plan.items.push(PlanItem {
+            source,
+            stamp: Some(FileStamp::of(&meta)),
+        });
     }
 }
 
