@@ -106,6 +106,17 @@ fn videos(dir: &Path, n: usize, size: usize) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A manifest's entries by content hash.
+fn entries_of(path: &Path) -> std::collections::HashMap<String, twelvelabs::ingest::ManifestEntry> {
+    Manifest::open(path)
+        .unwrap()
+        .expect("a manifest")
+        .entries()
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
 fn sha256(path: &Path) -> String {
     let d = sha2::Sha256::digest(std::fs::read(path).unwrap());
     d.iter().map(|b| format!("{b:02x}")).collect()
@@ -233,14 +244,15 @@ async fn ingest_20_files_at_concurrency_4_then_a_rerun_sends_nothing() {
         .items;
     assert_eq!(index.len(), 1);
     let index = index[0].id().to_string();
-    let manifest_path = tmp.path().join(format!("twelvelabs-ingest-{index}.json"));
-    let manifest = Manifest::load(&manifest_path).unwrap().expect("a manifest");
-    assert_eq!(manifest.index_id.as_str(), index);
-    assert_eq!(manifest.entries.len(), 20);
+    let manifest_path = tmp.path().join(format!("twelvelabs-ingest-{index}.db"));
+    let manifest = Manifest::open(&manifest_path).unwrap().expect("a manifest");
+    assert_eq!(manifest.index_id().as_str(), index);
+    let entries = entries_of(&manifest_path);
+    assert_eq!(entries.len(), 20);
     let tasks = tasks_of(&fake, &index).await;
     assert_eq!(tasks.len(), 20);
     for f in &files {
-        let e = &manifest.entries[&sha256(f)];
+        let e = &entries[&sha256(f)];
         assert_eq!(e.state, EntryState::Ready);
         assert!(e.tagged);
         let task = tasks
@@ -350,17 +362,15 @@ async fn a_killed_ingest_resumes_without_uploading_anything_twice() {
     child.wait().await.unwrap();
 
     // Whatever instant the kill hit, the manifest is whole and records the tasks created.
-    let manifest_path = tmp.path().join(format!("twelvelabs-ingest-{index}.json"));
-    let m = Manifest::load(&manifest_path).unwrap().expect("a manifest");
+    let manifest_path = tmp.path().join(format!("twelvelabs-ingest-{index}.db"));
+    let m = entries_of(&manifest_path);
     let recorded: Vec<_> = m
-        .entries
         .values()
         .filter_map(|e| e.task_id.clone())
         .collect();
     assert!(recorded.len() >= 4, "{} tasks recorded", recorded.len());
     assert!(
-        m.entries
-            .values()
+        m.values()
             .all(|e| e.state != EntryState::Ready || e.video_id.is_some())
     );
     let tasks_at_kill = tasks_of(&fake, &index).await.len();
@@ -390,7 +400,6 @@ async fn a_killed_ingest_resumes_without_uploading_anything_twice() {
         .collect();
     for t in &recorded {
         let e = m
-            .entries
             .values()
             .find(|e| e.task_id.as_ref() == Some(t))
             .unwrap();
@@ -475,11 +484,8 @@ async fn ctrl_c_stops_new_uploads_and_says_how_to_resume() {
         "{stderr}"
     );
     // Uploads in flight were allowed to finish: every task the API created is in the manifest.
-    let m = Manifest::load(tmp.path().join(format!("twelvelabs-ingest-{index}.json")))
-        .unwrap()
-        .unwrap();
+    let m = entries_of(&tmp.path().join(format!("twelvelabs-ingest-{index}.db")));
     let recorded: HashSet<String> = m
-        .entries
         .values()
         .filter_map(|e| e.task_id.as_ref().map(|t| t.to_string()))
         .collect();
@@ -839,6 +845,7 @@ async fn output_off_a_terminal_has_no_escape_codes() {
         &["search", "chef", "--index", "plain"],
         &["index", "list"],
         &["videos", "list", "--index", "nope"],
+        &["ingest", "status"],
     ] {
         let r = run(cmd(&fake, tmp.path()), args).await;
         assert!(
@@ -851,14 +858,21 @@ async fn output_off_a_terminal_has_no_escape_codes() {
             "{args:?} stderr: {:?}",
             r.stderr
         );
-        if args[0] == "ingest" {
+        if args[0] == "ingest" && args[1] != "status" {
             r.assert_code(4);
             assert!(
                 r.stderr.contains("✗ v/clip01.mp4: indexing failed"),
                 "{}",
                 r.stderr
             );
+            // No per-file table at the end of a run: the counts, and where the table is.
+            assert!(r.stdout.is_empty(), "{}", r.stdout);
+            assert!(r.stderr.contains("twelvelabs ingest status --manifest"), "{}", r.stderr);
+        }
+        if args[..2] == ["ingest", "status"] {
+            r.assert_code(0);
             assert!(r.stdout.starts_with("FILE"), "{}", r.stdout);
+            assert!(r.stdout.contains("evil [2Jname.mp4"), "{}", r.stdout);
         }
     }
 }
@@ -1034,14 +1048,13 @@ async fn in_a_terminal_the_bars_render_and_finish() {
         "{text}"
     );
     assert!(text.contains("\u{1b}[32m"), "colours: {text:?}");
-    // Finished: the screen a person sees at the end has the log, the table and the summary, and
-    // no bar left over.
-    assert!(screen.contains("✓ v/clip00.mp4 → video"), "{screen}");
+    // Finished: the screen a person sees at the end has the counts and where the per-file table
+    // is, and no bar left over.
+    assert!(screen.contains("6 ready"), "{screen}");
     assert!(
-        screen.contains("FILE") && screen.contains("STATUS"),
+        screen.contains("twelvelabs ingest status --manifest"),
         "{screen}"
     );
-    assert!(screen.contains("6 ready"), "{screen}");
     assert!(
         !screen.contains("━") && !screen.contains("files  "),
         "a bar is left: {screen}"

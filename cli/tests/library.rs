@@ -25,6 +25,17 @@ fn files(dir: &Path, n: usize) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A manifest's entries by content hash.
+fn entries_of(path: &Path) -> std::collections::HashMap<String, twelvelabs::ingest::ManifestEntry> {
+    Manifest::open(path)
+        .unwrap()
+        .expect("a manifest")
+        .entries()
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
 async fn index(fake: &FakeServer) -> String {
     fake.client()
         .unwrap()
@@ -83,19 +94,26 @@ async fn a_task_whose_creation_was_not_recorded_is_found_not_uploaded_again() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("v");
     files(&dir, 2);
-    let manifest = tmp.path().join("m.json");
-    let (_, s) = drain(ingest(&fake, &idx, &dir, &manifest)).await;
+    let first = tmp.path().join("m.db");
+    let (_, s) = drain(ingest(&fake, &idx, &dir, &first)).await;
     assert_eq!(s.ready, 2);
 
-    // As if the process had died after the API created the task, before the manifest said so.
-    let mut m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
-    for e in m["entries"].as_object_mut().unwrap().values_mut() {
+    // As if the process had died after the API created the task, before the manifest said so;
+    // written in the earlier JSON format, which the run imports.
+    let mut entries = serde_json::Map::new();
+    for (hash, e) in entries_of(&first) {
+        let mut e = serde_json::to_value(e).unwrap();
         e["state"] = "uploading".into();
         e.as_object_mut().unwrap().remove("task_id");
         e.as_object_mut().unwrap().remove("video_id");
+        entries.insert(hash, e);
     }
-    std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
+    let json = serde_json::to_vec(&serde_json::json!({
+        "version": 1, "index_id": idx, "metadata_key": "content_sha256", "entries": entries,
+    }))
+    .unwrap();
+    let manifest = tmp.path().join("m.json");
+    std::fs::write(&manifest, &json).unwrap();
 
     let (events, s) = drain(ingest(&fake, &idx, &dir, &manifest)).await;
     assert!(
@@ -113,12 +131,19 @@ async fn a_task_whose_creation_was_not_recorded_is_found_not_uploaded_again() {
     );
     assert_eq!(s.ready, 2);
     assert_eq!(task_count(&fake, &idx).await, 2);
-    let m = Manifest::load(&manifest).unwrap().unwrap();
+    let m = entries_of(&manifest);
     assert!(
-        m.entries
-            .values()
+        m.values()
             .all(|e| e.state == EntryState::Ready && e.task_id.is_some())
     );
+    // The JSON was imported and kept beside the database.
+    assert_eq!(
+        std::fs::read(tmp.path().join("m.json.v1.bak")).unwrap(),
+        json
+    );
+    assert!(events.iter().any(
+        |e| matches!(e, IngestEvent::Warning { message, .. } if message.contains("imported"))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,10 +168,9 @@ async fn a_failed_upload_fails_its_file_alone_and_is_retried_next_time() {
     assert!(reason.starts_with("upload failed"), "{reason}");
     assert_eq!(s.failures.len(), 1);
     assert!(!s.is_complete());
-    let m = Manifest::load(&manifest).unwrap().unwrap();
+    let m = entries_of(&manifest);
     assert_eq!(
-        m.entries
-            .values()
+        m.values()
             .filter(|e| e.state == EntryState::Failed)
             .count(),
         1
@@ -292,8 +316,8 @@ async fn verify_sends_again_what_was_deleted_from_the_index() {
     let manifest = tmp.path().join("m.json");
     let (_, s) = drain(ingest(&fake, &idx, &dir, &manifest)).await;
     assert_eq!(s.ready, 2);
-    let m = Manifest::load(&manifest).unwrap().unwrap();
-    let gone = m.entries.values().next().unwrap().video_id.clone().unwrap();
+    let m = entries_of(&manifest);
+    let gone = m.values().next().unwrap().video_id.clone().unwrap();
     let tl = fake.client().unwrap();
     tl.videos(idx.as_str()).delete(&gone).await.unwrap();
 

@@ -220,7 +220,7 @@ impl Manifest {
             Kind::Json(bytes) => {
                 let conn = Connection::open_in_memory().map_err(|e| db_err(path, e))?;
                 init(&conn, path)?;
-                import_v1(&conn, path, &bytes)?;
+                write_v1(&conn, path, &parse_v1(path, &bytes)?)?;
                 conn
             }
             Kind::Sqlite | Kind::Empty => {
@@ -586,14 +586,13 @@ fn read_quota(conn: &Connection) -> Option<QuotaRecord> {
 /// The manifest format of version 1 (one JSON document), read to import it.
 #[derive(Deserialize)]
 struct ManifestV1 {
-    version: u32,
     index_id: IndexId,
     metadata_key: String,
     entries: std::collections::BTreeMap<String, ManifestEntry>,
 }
 
-/// Fills a new database from a version-1 JSON manifest.
-fn import_v1(conn: &Connection, path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
+/// Reads a version-1 JSON manifest.
+fn parse_v1(path: &Path, bytes: &[u8]) -> Result<ManifestV1, IngestError> {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| corrupt(path, format!("not JSON: {e}")))?;
     match value.get("version").and_then(serde_json::Value::as_u64) {
@@ -602,7 +601,8 @@ fn import_v1(conn: &Connection, path: &Path, bytes: &[u8]) -> Result<(), IngestE
             return Err(corrupt(
                 path,
                 format!(
-                    "format version {v}; this version of twelvelabs reads versions 1 and {MANIFEST_VERSION}"
+                    "format version {v}; this version of twelvelabs reads versions 1 and \
+                     {MANIFEST_VERSION}"
                 ),
             ));
         }
@@ -616,7 +616,11 @@ fn import_v1(conn: &Connection, path: &Path, bytes: &[u8]) -> Result<(), IngestE
             format!("entry key {bad:?} is not a SHA-256 hex digest"),
         ));
     }
-    let _ = m.version;
+    Ok(m)
+}
+
+/// Fills a new database from a version-1 manifest.
+fn write_v1(conn: &Connection, path: &Path, m: &ManifestV1) -> Result<(), IngestError> {
     let write = || -> rusqlite::Result<()> {
         conn.execute_batch("BEGIN")?;
         set_meta(conn, "format", FORMAT)?;
@@ -676,6 +680,15 @@ pub(crate) fn open_for_run(
         .map_err(|e| db_err(path, e))?;
     // Checked before anything is written: a foreign database is left as it is.
     let known = read_meta(&conn, path)?;
+    if let Some((manifest_index, _)) = &known
+        && manifest_index != index
+    {
+        return Err(IngestError::ManifestIndexMismatch {
+            path: path.to_path_buf(),
+            manifest_index: manifest_index.clone(),
+            index: index.clone(),
+        });
+    }
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(|e| db_err(path, e))?;
     // Every commit reaches the disk before the run goes on (an upload is never started before
@@ -683,13 +696,6 @@ pub(crate) fn open_for_run(
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(|e| db_err(path, e))?;
     match known {
-        Some((manifest_index, _)) if &manifest_index != index => {
-            return Err(IngestError::ManifestIndexMismatch {
-                path: path.to_path_buf(),
-                manifest_index,
-                index: index.clone(),
-            });
-        }
         Some((_, key)) => {
             if key != metadata_key {
                 // The hashes are stored under another key: tag again under this one.
@@ -741,27 +747,28 @@ fn import_file(path: &Path, bytes: &[u8], index: &IndexId) -> Result<PathBuf, In
         PathBuf::from(name)
     };
     let (tmp, backup) = (with_suffix(".importing"), with_suffix(".v1.bak"));
+    // Read and checked before anything is written.
+    let m = parse_v1(path, bytes)?;
+    if &m.index_id != index {
+        return Err(IngestError::ManifestIndexMismatch {
+            path: path.to_path_buf(),
+            manifest_index: m.index_id,
+            index: index.clone(),
+        });
+    }
     for leftover in [".importing", ".importing-journal"] {
         let _ = std::fs::remove_file(with_suffix(leftover));
     }
-    {
+    let built = (|| {
         let conn = Connection::open(&tmp).map_err(|e| db_err(&tmp, e))?;
-        init(&conn, &tmp)?;
-        import_v1(&conn, path, bytes)?;
-        let imported = read_meta(&conn, &tmp)?;
-        if let Some((manifest_index, _)) = imported
-            && &manifest_index != index
-        {
-            drop(conn);
-            let _ = std::fs::remove_file(&tmp);
-            return Err(IngestError::ManifestIndexMismatch {
-                path: path.to_path_buf(),
-                manifest_index,
-                index: index.clone(),
-            });
-        }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(|e| db_err(&tmp, e))?;
+        init(&conn, &tmp)?;
+        write_v1(&conn, &tmp, &m)
+    })();
+    if let Err(e) = built {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
     let io = |p: &Path| {
         let p = p.to_path_buf();
@@ -791,6 +798,8 @@ enum Cmd {
     ),
     TaskKnown(String, Reply<bool>),
     Quota(QuotaRecord, Reply<()>),
+    /// Folds the write-ahead log into the database and stops the writer: the run is over.
+    Close(Reply<()>),
 }
 
 /// The manifest of a running ingest: one thread owns the database and commits the changes that
@@ -907,6 +916,12 @@ impl Store {
         .await
     }
 
+    /// Folds the write-ahead log into the database file and stops the writer, so the manifest
+    /// is one self-contained file between runs.
+    pub(crate) async fn close(&self) -> Result<(), IngestError> {
+        self.ask(Cmd::Close).await
+    }
+
     /// Marks the video of `hash` as carrying its content hash.
     pub(crate) async fn set_tagged(&self, hash: &str) -> Result<(), IngestError> {
         self.ask(|r| {
@@ -947,6 +962,7 @@ fn serve(conn: Connection, rx: &std_mpsc::Receiver<Cmd>) {
             continue;
         }
         let mut done: Vec<(Reply<()>, rusqlite::Result<()>)> = Vec::new();
+        let mut closing = None;
         for cmd in batch {
             match cmd {
                 Cmd::GetFile(p, r) => {
@@ -977,6 +993,7 @@ fn serve(conn: Connection, rx: &std_mpsc::Receiver<Cmd>) {
                     });
                     done.push((r, result));
                 }
+                Cmd::Close(r) => closing = Some(r),
                 Cmd::Quota(q, r) => {
                     let result = set_meta(&conn, "quota_remaining", &q.remaining.to_string())
                         .and_then(|()| {
@@ -1003,6 +1020,12 @@ fn serve(conn: Connection, rx: &std_mpsc::Receiver<Cmd>) {
                 let _ = reply.send(result);
             }
         }
+        if let Some(reply) = closing {
+            let result = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            let closed = conn.close().map_err(|(_, e)| e);
+            let _ = reply.send(result.and(closed));
+            return;
+        }
     }
 }
 
@@ -1026,6 +1049,7 @@ fn fail_all(batch: Vec<Cmd>, e: &rusqlite::Error) {
             Cmd::GetFile(_, r) => drop(r.send(Err(err))),
             Cmd::Get(_, r) => drop(r.send(Err(err))),
             Cmd::TaskKnown(_, r) => drop(r.send(Err(err))),
+            Cmd::Close(r) => drop(r.send(Err(err))),
             Cmd::PutFile(.., r)
             | Cmd::ForgetFile(_, r)
             | Cmd::Update(_, _, r)

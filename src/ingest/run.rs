@@ -251,6 +251,9 @@ pub(super) async fn drive(
     {
         fatal.get_or_insert(e);
     }
+    if let Err(e) = ctx.store.close().await {
+        fatal.get_or_insert(e);
+    }
     // Free the manifest before saying the run is over: the next run may start at once.
     drop(
         lock.lock()
