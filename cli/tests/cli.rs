@@ -289,6 +289,52 @@ async fn ingest_20_files_at_concurrency_4_then_a_rerun_sends_nothing() {
         "{} requests",
         fake.request_count() - before
     );
+    // The quick check: nothing was read (same path, size, modification time and inode).
+    let s = again.summary();
+    assert_eq!(
+        (s["files_hashed"].as_u64(), s["bytes_hashed"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert!(
+        again
+            .events("checked")
+            .iter()
+            .all(|e| e["unchanged"] == true)
+    );
+
+    // --rehash reads everything again; a file rewritten (new modification time) is read again
+    // alone; neither uploads anything.
+    let rehash = run(
+        cmd(&fake, tmp.path()),
+        &[
+            &[
+                "ingest", "library", "--index", "Library", "--rehash", "--jsonl",
+            ][..],
+            &FAST,
+        ]
+        .concat(),
+    )
+    .await;
+    rehash.assert_code(0);
+    let s = rehash.summary();
+    assert_eq!(s["files_hashed"], 20);
+    assert_eq!(s["bytes_hashed"], 20 * 48 * 1024);
+    std::thread::sleep(Duration::from_millis(20));
+    let same = std::fs::read(&files[3]).unwrap();
+    std::fs::write(&files[3], &same).unwrap();
+    let touched = run(
+        cmd(&fake, tmp.path()),
+        &[
+            &["ingest", "library", "--index", "Library", "--jsonl"][..],
+            &FAST,
+        ]
+        .concat(),
+    )
+    .await;
+    touched.assert_code(0);
+    assert_eq!(touched.summary()["files_hashed"], 1);
+    assert!(touched.events("upload_started").is_empty());
+    assert_eq!(tasks_of(&fake, &index).await.len(), 20, "no new task");
 
     // Without the manifest (another machine): the index itself says what it holds.
     let elsewhere = run(
@@ -364,10 +410,7 @@ async fn a_killed_ingest_resumes_without_uploading_anything_twice() {
     // Whatever instant the kill hit, the manifest is whole and records the tasks created.
     let manifest_path = tmp.path().join(format!("twelvelabs-ingest-{index}.db"));
     let m = entries_of(&manifest_path);
-    let recorded: Vec<_> = m
-        .values()
-        .filter_map(|e| e.task_id.clone())
-        .collect();
+    let recorded: Vec<_> = m.values().filter_map(|e| e.task_id.clone()).collect();
     assert!(recorded.len() >= 4, "{} tasks recorded", recorded.len());
     assert!(
         m.values()
@@ -399,10 +442,7 @@ async fn a_killed_ingest_resumes_without_uploading_anything_twice() {
         .map(|e| e["task_id"].as_str().unwrap().to_owned())
         .collect();
     for t in &recorded {
-        let e = m
-            .values()
-            .find(|e| e.task_id.as_ref() == Some(t))
-            .unwrap();
+        let e = m.values().find(|e| e.task_id.as_ref() == Some(t)).unwrap();
         if e.state == EntryState::Indexing {
             assert!(
                 resumed_tasks.contains(t.as_str()),
@@ -867,7 +907,11 @@ async fn output_off_a_terminal_has_no_escape_codes() {
             );
             // No per-file table at the end of a run: the counts, and where the table is.
             assert!(r.stdout.is_empty(), "{}", r.stdout);
-            assert!(r.stderr.contains("twelvelabs ingest status --manifest"), "{}", r.stderr);
+            assert!(
+                r.stderr.contains("twelvelabs ingest status --manifest"),
+                "{}",
+                r.stderr
+            );
         }
         if args[..2] == ["ingest", "status"] {
             r.assert_code(0);
@@ -1202,4 +1246,189 @@ async fn the_readme_documents_the_exit_codes_of_help() {
             "code {a}: --help says {help_meaning:?}, the README {readme_meaning:?}"
         );
     }
+}
+
+/// `n` small files with distinct content in `dir`.
+fn many(dir: &Path, n: usize, size: usize) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).unwrap();
+    (0..n)
+        .map(|i| {
+            let path = dir.join(format!("v{i:05}.mp4"));
+            let mut data = format!("video {i}\n").into_bytes();
+            data.resize(size.max(data.len()), b'.');
+            std::fs::write(&path, data).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// Killed with SIGKILL at 50 random moments (planning, hashing, uploads, polling, manifest
+/// writes), each time resumed: in the end every file is in the index exactly once (one task per
+/// file), the manifest agrees with the API, and every video carries its content hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_kills_at_random_moments_never_index_a_file_twice() {
+    let fake = FakeServer::builder()
+        .indexing_time(Duration::from_millis(700))
+        .start()
+        .await
+        .unwrap();
+    let index = index_named(&fake, "crash").await;
+    let tmp = tempfile::tempdir().unwrap();
+    let files = many(&tmp.path().join("v"), 300, 16 * 1024);
+    // Uploads take a while, so most runs are killed with work left and uploads in flight.
+    fake.inject(
+        Fault::slow(Duration::from_millis(80))
+            .times(100_000)
+            .path("/tasks"),
+    );
+    let args = [
+        &["ingest", "v", "--index", &index, "-j", "2", "--jsonl"][..],
+        &FAST,
+    ]
+    .concat();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(std::process::id());
+    let mut kills = 0;
+    for _ in 0..50 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let after = Duration::from_millis(30 + seed % 320);
+        let mut child = cmd(&fake, tmp.path()).args(&args).spawn().unwrap();
+        tokio::select! {
+            _ = child.wait() => {}
+            () = tokio::time::sleep(after) => {
+                child.start_kill().unwrap(); // SIGKILL
+                kills += 1;
+            }
+        }
+        child.wait().await.unwrap();
+    }
+    eprintln!("{kills} of 50 runs were killed before they ended");
+    assert!(
+        kills >= 40,
+        "only {kills} runs were killed before they ended"
+    );
+    let last = run(cmd(&fake, tmp.path()), &args).await;
+    last.assert_code(0);
+    let s = last.summary();
+    assert_eq!(
+        s["ready"].as_u64().unwrap() + s["already_ready"].as_u64().unwrap(),
+        300,
+        "{s}"
+    );
+
+    // One task per file at the API: nothing was indexed twice.
+    let tasks = tasks_of(&fake, &index).await;
+    let mut per_file: BTreeMap<String, usize> = BTreeMap::new();
+    for t in &tasks {
+        *per_file.entry(t.filename().to_owned()).or_default() += 1;
+    }
+    let twice: Vec<_> = per_file.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "indexed more than once: {twice:?}");
+    assert_eq!(per_file.len(), 300);
+    assert_each_once(&fake, &index, &files).await;
+
+    // The manifest agrees with the API: each file's content is ready, as the video the API made
+    // from that file's task.
+    let entries = entries_of(&tmp.path().join(format!("twelvelabs-ingest-{index}.db")));
+    for f in &files {
+        let e = &entries[&sha256(f)];
+        assert_eq!(e.state, EntryState::Ready, "{}", f.display());
+        assert!(e.tagged);
+        let task = tasks
+            .iter()
+            .find(|t| Some(t.id()) == e.task_id.as_ref())
+            .unwrap_or_else(|| panic!("{}: task {:?} is not the API's", f.display(), e.task_id));
+        assert_eq!(task.video_id(), e.video_id.as_ref());
+    }
+}
+
+/// 500 files in a 40-line terminal: a bounded number of lines (the screen never scrolls, no
+/// line per file) and the total bar stays on screen until the end.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_files_fit_a_forty_line_terminal() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::Read;
+
+    let fake = FakeServer::builder()
+        .indexing_time(Duration::from_millis(500))
+        .fail_tasks_matching("v0004")
+        .start()
+        .await
+        .unwrap();
+    index_named(&fake, "big").await;
+    let tmp = tempfile::tempdir().unwrap();
+    many(&tmp.path().join("v"), 500, 2048);
+
+    let (rows, cols) = (40, 120);
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut c = CommandBuilder::new(BIN);
+    c.args([&["ingest", "v", "--index", "big", "-j", "8"][..], &FAST].concat());
+    c.cwd(tmp.path());
+    c.env("TWELVELABS_BASE_URL", root(&fake));
+    c.env("TWELVE_LABS_API_KEY", fake.api_key());
+    c.env("TERM", "xterm-256color");
+    let mut child = pty.slave.spawn_command(c).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let watched = tokio::task::spawn_blocking(move || {
+        let nz = |n: u16| std::num::NonZeroU16::new(n).unwrap();
+        let mut term = vt100::Parser::new(nz(rows), nz(cols), 10_000);
+        let (mut most_lines, mut with_total, mut frames) = (0, 0, 0);
+        let mut buf = [0u8; 65536];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            term.process(&buf[..n]);
+            let screen = term.screen().contents();
+            let used = screen.lines().filter(|l| !l.trim().is_empty()).count();
+            most_lines = most_lines.max(used);
+            if screen.contains("files  ") {
+                frames += 1;
+                with_total += usize::from(screen.contains("total"));
+            }
+        }
+        term.screen_mut().set_scrollback(usize::MAX);
+        let scrolled = term.screen().scrollback();
+        term.screen_mut().set_scrollback(0);
+        (
+            term.screen().contents(),
+            most_lines,
+            with_total,
+            frames,
+            scrolled,
+        )
+    });
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    drop(pty.master);
+    let (screen, most_lines, with_total, frames, scrolled) =
+        tokio::time::timeout(Duration::from_secs(20), watched)
+            .await
+            .unwrap()
+            .unwrap();
+    // One file fails (4 with "v0004" in their name: v00040…v00049 would be 10; v0004x only).
+    assert_eq!(status.exit_code(), 4, "{screen}");
+    assert_eq!(scrolled, 0, "the screen scrolled:\n{screen}");
+    assert!(most_lines <= 14, "{most_lines} lines in use at once");
+    assert!(frames > 10, "{frames} frames with the bars");
+    assert_eq!(with_total, frames, "a frame without the total bar");
+    assert!(screen.contains("490 ready"), "{screen}");
+    assert!(screen.contains("10 failed"), "{screen}");
+    assert!(screen.contains("Failures:"), "{screen}");
+    assert!(
+        screen.contains("twelvelabs ingest status --manifest"),
+        "{screen}"
+    );
 }

@@ -170,9 +170,7 @@ async fn a_failed_upload_fails_its_file_alone_and_is_retried_next_time() {
     assert!(!s.is_complete());
     let m = entries_of(&manifest);
     assert_eq!(
-        m.values()
-            .filter(|e| e.state == EntryState::Failed)
-            .count(),
+        m.values().filter(|e| e.state == EntryState::Failed).count(),
         1
     );
 
