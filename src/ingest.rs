@@ -733,6 +733,8 @@ impl Stream for IngestRun {
 
 impl Drop for IngestRun {
     fn drop(&mut self) {
+        // The waiting on tasks runs beside the run's own task: both end.
+        self.stop.stop();
         self.task.abort();
     }
 }

@@ -334,3 +334,99 @@ async fn verify_sends_again_what_was_deleted_from_the_index() {
     ));
     assert_eq!(task_count(&fake, &idx).await, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_changes_while_it_uploads_is_reported_not_recorded_under_its_old_hash() {
+    let fake = FakeServer::start().await.unwrap();
+    let idx = index(&fake).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    let paths = files(&dir, 1);
+    let manifest = tmp.path().join("m.db");
+    // The API takes a while to answer the upload; the file is rewritten meanwhile.
+    fake.inject(
+        Fault::slow(Duration::from_millis(600))
+            .times(1)
+            .path("/tasks"),
+    );
+    let mut run = ingest(&fake, &idx, &dir, &manifest).start().await.unwrap();
+    let mut events = Vec::new();
+    while let Some(e) = run.next().await {
+        let e = e.unwrap();
+        if matches!(e, IngestEvent::UploadStarted { .. }) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            std::fs::write(&paths[0], vec![9u8; 9000]).unwrap();
+        }
+        events.push(e);
+    }
+    let reason = events
+        .iter()
+        .find_map(|e| match e {
+            IngestEvent::Failed {
+                reason, task_id, ..
+            } => {
+                assert!(task_id.is_some(), "the task it made is named");
+                Some(reason.clone())
+            }
+            _ => None,
+        })
+        .expect("the item failed");
+    assert!(reason.contains("changed while it was uploaded"), "{reason}");
+    assert!(
+        reason.contains("size changed from 4096 to 9000"),
+        "{reason}"
+    );
+    // Not recorded as ready under the hash of the bytes it had before.
+    let entries = entries_of(&manifest);
+    assert!(
+        entries.values().all(|e| e.state != EntryState::Ready),
+        "{entries:?}"
+    );
+
+    // The next run reads the file again (its record was dropped) and sends what it is now.
+    let (events, s) = drain(ingest(&fake, &idx, &dir, &manifest)).await;
+    assert_eq!(
+        (s.files_hashed, s.uploaded, s.ready),
+        (1, 1, 1),
+        "{events:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_run_stops_it_and_frees_the_manifest() {
+    let fake = FakeServer::builder()
+        .indexing_time(Duration::from_secs(30))
+        .start()
+        .await
+        .unwrap();
+    let idx = index(&fake).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    files(&dir, 6);
+    let manifest = tmp.path().join("m.db");
+    let mut run = ingest(&fake, &idx, &dir, &manifest)
+        .concurrency(3)
+        .start()
+        .await
+        .unwrap();
+    // Wait until tasks are being waited on, then drop the run.
+    while let Some(e) = run.next().await {
+        if matches!(e.unwrap(), IngestEvent::TaskCreated { .. }) {
+            break;
+        }
+    }
+    drop(run);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = fake.request_count();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        fake.request_count(),
+        before,
+        "a dropped run still polls the API"
+    );
+    assert!(!tmp.path().join("m.db.lock").exists());
+    // And the manifest is usable at once.
+    let (_, s) =
+        drain(ingest(&fake, &idx, &dir, &manifest).max_wait(Duration::from_millis(200))).await;
+    assert_eq!(s.files, 6);
+}

@@ -122,19 +122,23 @@ pub(super) async fn run(
             }
         }
         if ctx.stop.is_cancelled() {
-            // Waiting stops: the tasks go on indexing, and a re-run waits on them.
-            for (_, f) in flight.drain() {
+            // Waiting stops: the tasks go on indexing, and a re-run waits on them. Tasks created
+            // after this find the channel closed and say so themselves.
+            for _ in flight.drain() {
                 let _ = out.send(Outcome::StillIndexing);
-                drop(f);
             }
+            return;
         }
         if flight.is_empty() {
             if !open {
                 return;
             }
-            match rx.recv().await {
-                Some(t) => add(&mut flight, t),
-                None => open = false,
+            tokio::select! {
+                () = ctx.stop.cancelled() => {}
+                t = rx.recv() => match t {
+                    Some(t) => add(&mut flight, t),
+                    None => open = false,
+                },
             }
             quiet = 0;
             continue;
@@ -248,14 +252,17 @@ async fn poll_once(
                     .map(|n| n - chrono::Duration::from_std(MARGIN).unwrap_or_default()),
             )
             .min();
-        match list_changed(ctx, flight, since, clock).await {
-            Ok(tasks) => found = tasks,
-            Err(e) => {
-                ctx.emit(IngestEvent::Warning {
-                    item: None,
-                    message: format!("listing the index's tasks failed ({e}); trying again"),
-                })
-                .await;
+        // No time to start from: only tasks of earlier runs, read one by one below.
+        if let Some(since) = since {
+            match list_changed(ctx, flight, since, clock).await {
+                Ok(tasks) => found = tasks,
+                Err(e) => {
+                    ctx.emit(IngestEvent::Warning {
+                        item: None,
+                        message: format!("listing the index's tasks failed ({e}); trying again"),
+                    })
+                    .await;
+                }
             }
         }
         let listed: std::collections::HashSet<&TaskId> = found.iter().map(Task::id).collect();
@@ -291,7 +298,12 @@ async fn poll_once(
         .buffer_unordered(8)
         .collect()
         .await;
-    found.extend(got.into_iter().flatten());
+    for task in got.into_iter().flatten() {
+        if let Some(u) = task.updated_at() {
+            clock.saw(u);
+        }
+        found.push(task);
+    }
     found
 }
 
@@ -299,20 +311,18 @@ async fn poll_once(
 async fn list_changed(
     ctx: &Ctx,
     flight: &HashMap<TaskId, InFlight>,
-    since: Option<DateTime<Utc>>,
+    since: DateTime<Utc>,
     clock: &mut ServerClock,
 ) -> Result<Vec<Task>, Error> {
-    let mut list = ctx
+    let list = ctx
         .client
         .tasks()
         .list()
         .index(&ctx.s.index)
         .sort_by(SortBy::UpdatedAt)
         .sort_option(SortOption::Desc)
+        .updated_at(Filter::gte(since))
         .page_limit(PAGE);
-    if let Some(since) = since {
-        list = list.updated_at(Filter::gte(since));
-    }
     let mut found = Vec::new();
     let mut remaining = flight.len();
     for n in 1..=MAX_PAGES {
@@ -327,7 +337,7 @@ async fn list_changed(
                 found.push(task);
             }
         }
-        if last || remaining == 0 && since.is_some() {
+        if last || remaining == 0 {
             break;
         }
     }
