@@ -1287,13 +1287,34 @@ async fn fifty_kills_at_random_moments_never_index_a_file_twice() {
     ]
     .concat();
     let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(std::process::id());
-    let mut kills = 0;
+    let (mut kills, mut reads) = (0, 0);
+    let manifest_name = format!("twelvelabs-ingest-{index}.db");
     for _ in 0..50 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let after = Duration::from_millis(30 + seed % 320);
         let mut child = cmd(&fake, tmp.path()).args(&args).spawn().unwrap();
+        // Every fifth time, another process reads the manifest while the run writes it.
+        if seed % 5 == 0 {
+            let status = run(
+                cmd(&fake, tmp.path()),
+                &["ingest", "status", "--manifest", &manifest_name, "--json"],
+            )
+            .await;
+            if status.code == 0 {
+                let doc: Value = serde_json::from_str(&status.stdout).unwrap();
+                assert!(doc["counts"]["files"].as_u64().unwrap() <= 300);
+                reads += 1;
+            } else {
+                // Only before the first run created it.
+                assert!(
+                    status.stderr.contains("no manifest at"),
+                    "{}",
+                    status.stderr
+                );
+            }
+        }
         tokio::select! {
             _ = child.wait() => {}
             () = tokio::time::sleep(after) => {
@@ -1303,6 +1324,7 @@ async fn fifty_kills_at_random_moments_never_index_a_file_twice() {
         }
         child.wait().await.unwrap();
     }
+    assert!(reads > 0, "the manifest was never read during a run");
     eprintln!("{kills} of 50 runs were killed before they ended");
     assert!(
         kills >= 40,
