@@ -45,7 +45,7 @@ pub(crate) struct Plan {
 /// Expands and checks the sources (blocking file-system calls: run it off the async runtime).
 pub(crate) fn plan(sources: &[Source], recursive: bool) -> Plan {
     let mut plan = Plan::default();
-    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut seen = Seen::default();
     let mut seen_urls: HashSet<String> = HashSet::new();
     for source in sources {
         match source {
@@ -79,7 +79,7 @@ fn check_url(u: &str) -> Result<(), String> {
 
 fn add_path(
     plan: &mut Plan,
-    seen: &mut HashSet<PathBuf>,
+    seen: &mut Seen,
     path: &Path,
     explicit: bool,
     recursive: bool,
@@ -131,7 +131,7 @@ fn add_path(
             return;
         }
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if !seen.insert(canonical) {
+        if !seen.folders.insert(canonical) {
             return;
         }
         let mut children: Vec<PathBuf> = match std::fs::read_dir(path) {
@@ -178,12 +178,38 @@ fn add_path(
         ));
         return;
     }
-    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if seen.insert(canonical) {
+    if seen.file(path, &meta) {
         plan.items.push(PlanItem {
             source,
             stamp: Some(FileStamp::of(&meta)),
         });
+    }
+}
+
+/// What the walk has taken already: folders by canonical path, files by device and inode (16
+/// bytes each, and no `realpath` per file: a library of 100,000 files costs little).
+#[derive(Default)]
+struct Seen {
+    folders: HashSet<PathBuf>,
+    #[cfg(unix)]
+    files: HashSet<(u64, u64)>,
+    #[cfg(not(unix))]
+    files: HashSet<PathBuf>,
+}
+
+impl Seen {
+    /// Whether the file is seen for the first time (a link, or a folder and a file in it, can
+    /// reach the same file twice).
+    #[cfg(unix)]
+    fn file(&mut self, _path: &Path, meta: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        self.files.insert((meta.dev(), meta.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn file(&mut self, path: &Path, _meta: &std::fs::Metadata) -> bool {
+        self.files
+            .insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
     }
 }
 
