@@ -430,3 +430,55 @@ async fn dropping_a_run_stops_it_and_frees_the_manifest() {
         drain(ingest(&fake, &idx, &dir, &manifest).max_wait(Duration::from_millis(200))).await;
     assert_eq!(s.files, 6);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_or_future_database_is_refused_and_left_as_it_is() {
+    let fake = FakeServer::start().await.unwrap();
+    let idx = index(&fake).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    files(&dir, 1);
+    let foreign = tmp.path().join("notes.db");
+    {
+        let db = rusqlite::Connection::open(&foreign).unwrap();
+        db.execute_batch("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine');")
+            .unwrap();
+    }
+    let future = tmp.path().join("future.db");
+    {
+        let db = rusqlite::Connection::open(&future).unwrap();
+        db.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT INTO meta VALUES ('format', 'twelvelabs-ingest'), ('version', '3');",
+        )
+        .unwrap();
+    }
+    let garbage = tmp.path().join("garbage.db");
+    std::fs::write(&garbage, b"\x00\x01 not a manifest at all").unwrap();
+    for (path, expected) in [
+        (&foreign, "not an ingest manifest"),
+        (&future, "format version 3"),
+        (&garbage, "neither an SQLite database nor a JSON manifest"),
+    ] {
+        let before = std::fs::read(path).unwrap();
+        let requests = fake.request_count();
+        match ingest(&fake, &idx, &dir, path).start().await {
+            Err(IngestError::ManifestCorrupt { reason, .. }) => {
+                assert!(reason.contains(expected), "{}: {reason}", path.display())
+            }
+            other => panic!("{}: {other:?}", path.display()),
+        }
+        assert_eq!(
+            std::fs::read(path).unwrap(),
+            before,
+            "{} was written",
+            path.display()
+        );
+        assert_eq!(fake.request_count(), requests, "a request was sent");
+    }
+    // `ingest status`'s reader refuses them the same way.
+    assert!(matches!(
+        Manifest::open(&foreign),
+        Err(IngestError::ManifestCorrupt { .. })
+    ));
+}
