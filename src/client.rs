@@ -226,6 +226,13 @@ impl Client {
         progenitor_client::ClientInfo::inner(&self.inner.raw).rate_limit()
     }
 
+    /// The server's clock now: the latest response's `Date` plus what elapsed since (this
+    /// machine's clock before any response). Quota windows are measured on it.
+    #[cfg(feature = "ingest")]
+    pub(crate) fn server_now(&self) -> std::time::SystemTime {
+        progenitor_client::ClientInfo::inner(&self.inner.raw).server_now()
+    }
+
     /// The `X-Ratelimit-*` headers of the latest response of one operation that carried them.
     /// Twelve Labs counts each family of endpoints on its own (task creation, search, generate…),
     /// so this is the count that matters before calling that operation again.

@@ -410,8 +410,10 @@ pub enum IngestEvent {
     /// sleeps until `resets_at` ([`IngestEvent::QuotaRenewed`] follows); otherwise it ends, with
     /// the files left in [`IngestSummary::waiting_for_quota`].
     QuotaSpent {
-        /// When the quota resets, when the API said.
+        /// When the quota resets (the API's `X-Ratelimit-Reset`), when it said.
         resets_at: Option<DateTime<Utc>>,
+        /// Seconds until then, on the API's clock.
+        resets_in_secs: Option<u64>,
         /// Whether the run waits for the reset.
         waiting: bool,
     },
@@ -453,7 +455,8 @@ pub struct IngestSummary {
     /// Items not started because the daily quota of task creations is spent (a run after
     /// [`IngestSummary::quota_resets_at`] sends them).
     pub waiting_for_quota: usize,
-    /// When the quota resets, when it was spent during the run and the API said.
+    /// When the quota resets (the API's `X-Ratelimit-Reset`), when it was spent during the run
+    /// and the API said.
     pub quota_resets_at: Option<DateTime<Utc>>,
     /// Bytes uploaded.
     pub bytes_uploaded: u64,

@@ -97,6 +97,8 @@ struct Shared {
     rate_limit: Mutex<Option<RateLimit>>,
     /// The latest snapshot per operation (a handful of entries: the operations called).
     rate_limits: Mutex<Vec<(&'static str, RateLimit)>>,
+    /// The `Date` header of the latest response, and when it arrived: the server's clock.
+    server_date: Mutex<Option<(HeaderValue, Instant)>>,
     /// Whether the `reqwest::Client` used with this transport is safe (follows no redirect).
     client_check: OnceLock<Result<(), String>>,
 }
@@ -162,6 +164,7 @@ impl Transport {
                 max_response_bytes: s.max_response_bytes,
                 rate_limit: Mutex::new(None),
                 rate_limits: Mutex::new(Vec::new()),
+                server_date: Mutex::new(None),
                 client_check: OnceLock::new(),
             }),
         }
@@ -184,6 +187,18 @@ impl Transport {
         all.iter()
             .find(|(op, _)| *op == operation)
             .map(|(_, r)| r.clone())
+    }
+
+    /// The server's clock now, as far as the latest response's `Date` header tells (its time
+    /// plus what elapsed here since); this machine's clock before any response said.
+    #[cfg_attr(not(feature = "ingest"), allow(dead_code))]
+    pub(crate) fn server_now(&self) -> SystemTime {
+        let seen = self.shared.server_date.lock().ok().and_then(|d| d.clone());
+        seen.and_then(|(value, at)| {
+            let date = httpdate::parse_http_date(value.to_str().ok()?).ok()?;
+            date.checked_add(at.elapsed())
+        })
+        .unwrap_or_else(SystemTime::now)
     }
 
     /// Checks (once) that `http` follows no redirect; the message says how to fix it otherwise.
@@ -446,6 +461,11 @@ impl Transport {
 
     /// Records the rate-limit headers of a response and warns when few requests are left.
     fn observe(&self, response: &Response, operation_id: &'static str) {
+        if let Some(date) = response.headers().get(reqwest::header::DATE)
+            && let Ok(mut slot) = self.shared.server_date.lock()
+        {
+            *slot = Some((date.clone(), Instant::now()));
+        }
         let Some(snapshot) = RateLimit::from_headers(response.headers()) else {
             return;
         };

@@ -577,7 +577,8 @@ struct View {
     files: usize,
     alerts: usize,
     failures: Vec<(String, String)>,
-    quota_until: Option<DateTime<Utc>>,
+    /// While waiting for the quota: when it resets (here, and as the API says).
+    quota_until: Option<(std::time::Instant, Option<DateTime<Utc>>)>,
     quota_spent: bool,
     /// `--json` only: one row per item.
     rows: Vec<Row>,
@@ -746,15 +747,19 @@ impl View {
 
     /// Once a second: the countdown to the quota's reset.
     fn tick(&mut self) {
-        let Some(until) = self.quota_until else {
+        let Some((until, at)) = self.quota_until else {
             return;
         };
-        let left = (until - Utc::now()).num_seconds().max(0);
-        let msg = format!(
-            "waiting for the daily quota: resets in {} at {}",
-            hms(left),
-            when(until)
-        );
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let left = i64::try_from(left.as_secs()).unwrap_or(i64::MAX);
+        let msg = match at {
+            Some(at) => format!(
+                "waiting for the daily quota: resets in {} at {}",
+                hms(left),
+                when(at)
+            ),
+            None => format!("waiting for the daily quota: trying again in {}", hms(left)),
+        };
         if let Some(q) = &self.quota_line {
             q.set_message(msg);
         }
@@ -938,7 +943,11 @@ impl View {
             IngestEvent::Warning { message, .. } => {
                 self.alert(format!("{} {message}", render::yellow("!")));
             }
-            IngestEvent::QuotaSpent { resets_at, waiting } => {
+            IngestEvent::QuotaSpent {
+                resets_at,
+                resets_in_secs,
+                waiting,
+            } => {
                 self.quota_spent = true;
                 let at = resets_at.map_or_else(|| "an unknown time".to_owned(), when);
                 let what = if *waiting {
@@ -951,7 +960,8 @@ impl View {
                     render::yellow("!")
                 ));
                 if *waiting {
-                    self.quota_until = *resets_at;
+                    let wait = Duration::from_secs(resets_in_secs.unwrap_or(15 * 60));
+                    self.quota_until = Some((std::time::Instant::now() + wait, *resets_at));
                     if let (Some(m), Some(c)) = (&self.multi, &self.counts_line) {
                         let q = m.insert_before(
                             c,

@@ -150,7 +150,7 @@ pub struct FileStatus {
 pub struct QuotaRecord {
     /// Task creations left in the window.
     pub remaining: u64,
-    /// When the window resets (on this machine's clock).
+    /// When the window resets, on the API's clock (its `X-Ratelimit-Reset`).
     #[serde(with = "epoch_secs")]
     pub resets_at: SystemTime,
 }
@@ -510,19 +510,24 @@ fn kind_of(path: &Path) -> Result<Kind, IngestError> {
 }
 
 /// Creates the tables (in a transaction) of a new manifest.
+///
+/// What a change costs on disk is the pages it dirties (once in the write-ahead log, once when
+/// that is folded back), so the layout keeps them few: tables keyed by their own key (`WITHOUT
+/// ROWID`: no second b-tree for the key), 1 KiB pages (a row is a few hundred bytes), no index
+/// beyond the keys (the one look-up by task id happens only after a crash, and scans).
 fn init(conn: &Connection, path: &Path) -> Result<(), IngestError> {
     conn.execute_batch(
-        "BEGIN;
-         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        "PRAGMA page_size = 1024;
+         BEGIN;
+         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
          CREATE TABLE IF NOT EXISTS content (
             sha256 TEXT PRIMARY KEY, source TEXT NOT NULL, size INTEGER NOT NULL,
             state TEXT NOT NULL, task_id TEXT, video_id TEXT, filename TEXT,
             upload_started_at TEXT, tagged INTEGER NOT NULL DEFAULT 0, error TEXT,
-            updated_at TEXT NOT NULL);
-         CREATE INDEX IF NOT EXISTS content_task ON content (task_id);
+            updated_at TEXT NOT NULL) WITHOUT ROWID;
          CREATE TABLE IF NOT EXISTS files (
             path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-            inode INTEGER NOT NULL, sha256 TEXT NOT NULL);
+            inode INTEGER NOT NULL, sha256 TEXT NOT NULL) WITHOUT ROWID;
          COMMIT;",
     )
     .map_err(|e| db_err(path, e))
@@ -689,6 +694,11 @@ pub(crate) fn open_for_run(
             index: index.clone(),
         });
     }
+    if known.is_none() {
+        // Before the write-ahead log: the page size is set when the first table is made.
+        init(&conn, path)?;
+        write_new_meta(&conn, path, index, metadata_key)?;
+    }
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(|e| db_err(path, e))?;
     // Every commit reaches the disk before the run goes on (an upload is never started before
@@ -707,10 +717,7 @@ pub(crate) fn open_for_run(
                 retag().map_err(|e| db_err(path, e))?;
             }
         }
-        None => {
-            init(&conn, path)?;
-            write_new_meta(&conn, path, index, metadata_key)?;
-        }
+        None => {}
     }
     let quota = read_quota(&conn);
     Ok(Opened {

@@ -429,18 +429,19 @@ async fn finish(ctx: &Ctx, t: Tracked, task: &Task) -> Outcome {
             });
         }
     };
+    // Tagged first, then recorded once: killed in between, the entry still says indexing and a
+    // re-run waits on the (ready) task and tags it again, which changes nothing.
+    let tagged = tag(ctx, t.item, &t.hash, &video).await;
     let v = video.clone();
     if let Err(e) = ctx
         .store
         .set(&t.hash, &src, t.size, EntryState::Ready, move |e| {
             e.video_id = Some(v);
             e.error = None;
+            e.tagged = tagged;
         })
         .await
     {
-        return Outcome::Fatal(e);
-    }
-    if let Err(e) = tag(ctx, t.item, &t.hash, &video).await {
         return Outcome::Fatal(e);
     }
     ctx.emit(IngestEvent::Ready {

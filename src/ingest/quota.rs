@@ -1,5 +1,8 @@
 //! The daily task-creation quota: read from the `X-Ratelimit-*` headers of task creations, it
 //! decides whether an upload may start (an upload the quota would refuse is never started).
+//! Times are on the API's clock (`X-Ratelimit-Reset` is its epoch seconds; the caller passes the
+//! server's time now, from the responses' `Date`), so a machine whose clock is off, or a fake API
+//! whose clock a test moves, still agrees with the API on when the window resets.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -20,7 +23,7 @@ pub(crate) struct Spent {
 struct State {
     /// Task creations left in the window, when a task creation said so.
     remaining: Option<u64>,
-    /// When the window resets, on this machine's clock.
+    /// When the window resets, on the API's clock.
     resets_at: Option<SystemTime>,
     /// Whether a task creation answered without rate-limit headers: nothing is known to limit.
     unlimited: bool,
@@ -51,13 +54,12 @@ pub(crate) enum Answer<'a> {
 }
 
 impl Quota {
-    /// Starts from what the previous run saw: a quota spent in a window that has not reset yet is
-    /// still spent.
+    /// Starts from what the previous run saw: a quota spent in a window that has not reset yet
+    /// (checked at each [`Quota::acquire`]) is still spent.
     pub(crate) fn new(previous: Option<QuotaRecord>) -> Self {
-        let now = SystemTime::now();
         let (remaining, resets_at) = match previous {
-            Some(q) if q.resets_at > now => (Some(q.remaining), Some(q.resets_at)),
-            _ => (None, None),
+            Some(q) => (Some(q.remaining), Some(q.resets_at)),
+            None => (None, None),
         };
         Self {
             state: Mutex::new(State {
@@ -80,12 +82,13 @@ impl Quota {
     /// Takes the right to start one upload: `Ok` when the quota allows one more, `Err` when it is
     /// spent. While the quota is unknown, one upload at a time goes (its answer tells the
     /// quota); while uploads in flight may still give their share back, waits.
-    pub(crate) async fn acquire(&self) -> Result<(), Spent> {
+    /// `now` is the API's clock.
+    pub(crate) async fn acquire(&self, now: impl Fn() -> SystemTime) -> Result<(), Spent> {
         loop {
             let notified = self.changed.notified();
             {
                 let mut st = self.lock();
-                st.expire(SystemTime::now());
+                st.expire(now());
                 if st.refused {
                     return Err(Spent {
                         resets_at: st.resets_at,
@@ -114,9 +117,9 @@ impl Quota {
         }
     }
 
-    /// Gives back the right taken by [`Quota::acquire`], with what the API answered.
-    pub(crate) fn finish(&self, answer: &Answer<'_>) {
-        let now = SystemTime::now();
+    /// Gives back the right taken by [`Quota::acquire`], with what the API answered; `now` is
+    /// the API's clock.
+    pub(crate) fn finish(&self, answer: &Answer<'_>, now: SystemTime) {
         {
             let mut st = self.lock();
             st.in_flight = st.in_flight.saturating_sub(1);
@@ -178,7 +181,8 @@ impl State {
         let Some(remaining) = rl.remaining else {
             return;
         };
-        let resets_at = rl.resets_in(now).and_then(|d| now.checked_add(d));
+        // A reset in the past (or absent) says nothing of this window.
+        let resets_at = rl.reset.filter(|r| *r > now);
         let new_window = match (resets_at, self.resets_at) {
             (Some(new), Some(old)) => new > old + Duration::from_secs(60),
             _ => true,
@@ -245,39 +249,42 @@ mod tests {
     #[tokio::test]
     async fn a_refusal_spends_the_quota_for_everyone_and_renew_forgets_it() {
         let q = Quota::new(None);
-        q.acquire().await.unwrap();
-        q.finish(&Answer::Refused {
-            rate_limit: None,
-            retry_after: Some(Duration::from_secs(60)),
-        });
-        assert!(q.acquire().await.is_err());
+        q.acquire(SystemTime::now).await.unwrap();
+        q.finish(
+            &Answer::Refused {
+                rate_limit: None,
+                retry_after: Some(Duration::from_secs(60)),
+            },
+            SystemTime::now(),
+        );
+        assert!(q.acquire(SystemTime::now).await.is_err());
         q.renew();
-        q.acquire().await.unwrap();
+        q.acquire(SystemTime::now).await.unwrap();
     }
 
     #[tokio::test]
     async fn no_headers_means_no_known_limit() {
         let q = Quota::new(None);
-        q.acquire().await.unwrap();
-        q.finish(&Answer::Created(None));
+        q.acquire(SystemTime::now).await.unwrap();
+        q.finish(&Answer::Created(None), SystemTime::now());
         for _ in 0..10 {
-            q.acquire().await.unwrap();
+            q.acquire(SystemTime::now).await.unwrap();
         }
     }
 
     #[tokio::test]
-    async fn a_spent_quota_of_an_earlier_run_holds_until_its_reset() {
-        let later = SystemTime::now() + Duration::from_secs(3600);
+    async fn a_spent_quota_of_an_earlier_run_holds_until_its_reset_on_the_apis_clock() {
+        let reset = SystemTime::now() + Duration::from_secs(3600);
         let q = Quota::new(Some(QuotaRecord {
             remaining: 0,
-            resets_at: later,
+            resets_at: reset,
         }));
-        assert_eq!(q.acquire().await.unwrap_err().resets_at, Some(later));
-        let past = SystemTime::now() - Duration::from_secs(1);
-        let q = Quota::new(Some(QuotaRecord {
-            remaining: 0,
-            resets_at: past,
-        }));
-        q.acquire().await.unwrap();
+        assert_eq!(
+            q.acquire(SystemTime::now).await.unwrap_err().resets_at,
+            Some(reset)
+        );
+        // The API's clock says the window has turned (whatever this machine's says).
+        let api_clock = || reset + Duration::from_secs(1);
+        q.acquire(api_clock).await.unwrap();
     }
 }

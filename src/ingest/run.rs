@@ -457,8 +457,8 @@ async fn look_up(
         match entry.state {
             EntryState::Ready => {
                 if let Some(video) = entry.video_id.clone() {
-                    if !entry.tagged {
-                        tag(ctx, item, &id.hex, &video).await?;
+                    if !entry.tagged && tag(ctx, item, &id.hex, &video).await {
+                        ctx.store.set_tagged(&id.hex).await?;
                     }
                     ctx.emit(IngestEvent::AlreadyReady {
                         item,
@@ -633,7 +633,7 @@ async fn send(ctx: &Ctx, item: usize, source: Source, id: &Identity) -> Outcome 
         if ctx.stop.is_cancelled() {
             return Outcome::NotStarted;
         }
-        if let Err(spent) = ctx.quota.acquire().await {
+        if let Err(spent) = ctx.quota.acquire(|| ctx.client.server_now()).await {
             announce_spent(ctx, spent.resets_at).await;
             if !ctx.s.wait_for_quota {
                 return Outcome::WaitingForQuota;
@@ -666,15 +666,18 @@ async fn announce_spent(ctx: &Ctx, resets_at: Option<SystemTime>) {
     *ctx.quota_spent_at
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = resets_at;
+    let now = ctx.client.server_now();
     ctx.emit(IngestEvent::QuotaSpent {
         resets_at: resets_at.map(DateTime::<Utc>::from),
+        resets_in_secs: resets_at.map(|r| r.duration_since(now).unwrap_or_default().as_secs()),
         waiting: ctx.s.wait_for_quota,
     })
     .await;
 }
 
-/// Sleeps until the quota resets (one item sleeps; the others wait for it). `false` when the run
-/// was stopped meanwhile.
+/// Sleeps until the quota resets on the API's clock (one item sleeps; the others wait for it).
+/// The API's clock is read again (a cheap request) every ten longest poll pauses, so a clock that
+/// jumps (a test's fake) or drifts is followed. `false` when the run was stopped meanwhile.
 async fn sleep_until_reset(ctx: &Ctx) -> bool {
     let _one = tokio::select! {
         biased;
@@ -689,15 +692,26 @@ async fn sleep_until_reset(ctx: &Ctx) -> bool {
         .quota_spent_at
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let wait = resets_at
-        .map(|r| r.duration_since(SystemTime::now()).unwrap_or_default())
-        .unwrap_or(UNKNOWN_RESET_WAIT)
-        // A second past the reset: the API's window has surely turned.
-        .saturating_add(Duration::from_secs(1));
-    tokio::select! {
-        biased;
-        () = ctx.stop.cancelled() => return false,
-        () = tokio::time::sleep(wait) => {}
+    let recheck = ctx.s.max_poll.saturating_mul(10);
+    let started = Instant::now();
+    loop {
+        let left = match resets_at {
+            // A second past the reset: the API's window has surely turned.
+            Some(r) => r
+                .duration_since(ctx.client.server_now())
+                .map_or(Duration::ZERO, |d| d.saturating_add(Duration::from_secs(1))),
+            None => UNKNOWN_RESET_WAIT.saturating_sub(started.elapsed()),
+        };
+        if left.is_zero() {
+            break;
+        }
+        tokio::select! {
+            biased;
+            () = ctx.stop.cancelled() => return false,
+            () = tokio::time::sleep(left.min(recheck)) => {}
+        }
+        // Any answer carries the API's `Date`; what it says does not matter here.
+        let _ = ctx.client.indexes().get(&ctx.s.index).await;
     }
     ctx.quota.renew();
     ctx.quota_announced.store(false, Ordering::SeqCst);
@@ -763,9 +777,10 @@ async fn upload(
     ctx.uploading.fetch_sub(1, Ordering::SeqCst);
     match result {
         Ok(created) => {
-            ctx.quota.finish(&Answer::Created(
-                ctx.client.rate_limit_of(&CREATE_TASK).as_ref(),
-            ));
+            ctx.quota.finish(
+                &Answer::Created(ctx.client.rate_limit_of(&CREATE_TASK).as_ref()),
+                ctx.client.server_now(),
+            );
             let t = created.id.clone();
             ctx.store
                 .set(&id.hex, &src, size, EntryState::Indexing, move |e| {
@@ -783,16 +798,19 @@ async fn upload(
             Ok(Uploaded::Created(created.id))
         }
         Err(Error::RateLimited(e)) => {
-            ctx.quota.finish(&Answer::Refused {
-                rate_limit: e.rate_limit.as_ref(),
-                retry_after: e.retry_after,
-            });
+            ctx.quota.finish(
+                &Answer::Refused {
+                    rate_limit: e.rate_limit.as_ref(),
+                    retry_after: e.retry_after,
+                },
+                ctx.client.server_now(),
+            );
             // Refused before anything was created: nothing to look for on a re-run.
             ctx.store.remove(&id.hex).await?;
             Ok(Uploaded::Refused)
         }
         Err(e) => {
-            ctx.quota.finish(&Answer::Other);
+            ctx.quota.finish(&Answer::Other, ctx.client.server_now());
             let reason = format!("upload failed: {e}");
             let r = reason.clone();
             ctx.store
@@ -865,14 +883,9 @@ async fn changed_during_upload(
     fail(ctx, item, source, reason, Some(task)).await
 }
 
-/// Stores the content hash on the video, so a run without the manifest finds it. A failure is a
-/// warning (the video is ready); the next run tries again.
-pub(super) async fn tag(
-    ctx: &Ctx,
-    item: usize,
-    hash: &str,
-    video: &VideoId,
-) -> Result<(), IngestError> {
+/// Stores the content hash on the video, so a run without the manifest finds it. Returns whether
+/// it worked; a failure is a warning (the video is ready), and the next run tries again.
+pub(super) async fn tag(ctx: &Ctx, item: usize, hash: &str, video: &VideoId) -> bool {
     let result = ctx
         .client
         .videos(&ctx.s.index)
@@ -881,7 +894,7 @@ pub(super) async fn tag(
         .send()
         .await;
     match result {
-        Ok(()) => ctx.store.set_tagged(hash).await,
+        Ok(()) => true,
         Err(e) => {
             ctx.emit(IngestEvent::Warning {
                 item: Some(item),
@@ -892,7 +905,7 @@ pub(super) async fn tag(
                 ),
             })
             .await;
-            Ok(())
+            false
         }
     }
 }
