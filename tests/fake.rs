@@ -1775,4 +1775,45 @@ async fn task_lists_show_what_changed_since_a_time_newest_first() {
     assert_eq!(oldest_first, newest_first);
     let (status, _) = raw(&fake, "GET", "/tasks?updated_at[gte]=yesterday", None).await;
     assert_eq!(status, 400);
+
+    // Page by page, in either order and by either date, the same list as in one page.
+    for order in [
+        "",
+        "&sort_option=asc",
+        "&sort_by=updated_at",
+        "&sort_by=created_at&sort_option=asc",
+    ] {
+        let ids = |v: &Value| -> Vec<String> {
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["_id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (_, whole) = raw(&fake, "GET", &format!("/tasks?page_limit=50{order}"), None).await;
+        let whole = ids(&whole);
+        assert_eq!(whole.len(), 5);
+        let mut paged = Vec::new();
+        for page in 1..=3 {
+            let (_, v) = raw(
+                &fake,
+                "GET",
+                &format!("/tasks?page_limit=2&page={page}{order}"),
+                None,
+            )
+            .await;
+            paged.extend(ids(&v));
+        }
+        assert_eq!(paged, whole, "{order}");
+        let (_, past) = raw(
+            &fake,
+            "GET",
+            &format!("/tasks?page_limit=2&page=4{order}"),
+            None,
+        )
+        .await;
+        assert!(past["data"].as_array().unwrap().is_empty());
+        assert_eq!(past["page_info"]["total_results"], 5);
+    }
 }

@@ -1278,9 +1278,12 @@ fn page_list<'a>(items: impl IntoIterator<Item = &'a Value>, q: &Query, nested: 
         }
         filters.push((field, op, wanted));
     }
-    let mut items: Vec<&Value> = items
+    // Each kept item with its sort key, read once, and its place in the input: equal keys keep
+    // the input's order (reversed when descending).
+    let mut items: Vec<(Option<&str>, usize, &Value)> = items
         .into_iter()
-        .filter(|item| {
+        .enumerate()
+        .filter(|(_, item)| {
             filters.iter().all(|(field, op, wanted)| {
                 let value = item
                     .get(*field)
@@ -1288,18 +1291,29 @@ fn page_list<'a>(items: impl IntoIterator<Item = &'a Value>, q: &Query, nested: 
                 value.is_some_and(|value| wanted.compare(value, op))
             })
         })
+        .map(|(i, item)| (item[&by].as_str(), i, item))
         .collect();
-    items.sort_by(|a, b| a[&by].as_str().cmp(&b[&by].as_str()));
-    if order == "desc" {
-        items.reverse();
-    }
+    let desc = order == "desc";
+    let cmp = |a: &(Option<&str>, usize, &Value), b: &(Option<&str>, usize, &Value)| {
+        let o = (a.0, a.1).cmp(&(b.0, b.1));
+        if desc { o.reverse() } else { o }
+    };
     let total = items.len();
     let total_page = total.div_ceil(limit);
+    let start = (page - 1).saturating_mul(limit);
+    let end = start.saturating_add(limit).min(total);
+    // Only what comes up to the end of the page is sorted.
+    if end <= start {
+        items.clear();
+    } else if end < total {
+        items.select_nth_unstable_by(end, cmp);
+        items.truncate(end);
+    }
+    items.sort_unstable_by(cmp);
     let data: Vec<Value> = items
         .into_iter()
-        .skip((page - 1).saturating_mul(limit))
-        .take(limit)
-        .cloned()
+        .skip(start)
+        .map(|(_, _, item)| item.clone())
         .collect();
     Ok(Out::Json(
         200,
