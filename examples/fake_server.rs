@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --features testing --example fake_server -- [--port 4010] [--bind 127.0.0.1]
 //!     [--api-key tlk_local] [--indexing-time 2.5] [--page-token-ttl 3600] [--fail-tasks-matching broken]
+//!     [--task-quota 50]
 //! ```
 //!
 //! It prints `TWELVELABS_BASE_URL=…`, `TWELVE_LABS_API_KEY=…` and `ready`, then serves until
@@ -17,7 +18,8 @@ use std::time::Duration;
 use twelvelabs::testing::{FakeServer, FakeServerBuilder, serve_until_signal};
 
 const USAGE: &str = "usage: fake_server [--port N] [--bind ADDR] [--api-key KEY] \
-                     [--indexing-time SECS] [--page-token-ttl SECS] [--fail-tasks-matching TEXT]";
+                     [--indexing-time SECS] [--page-token-ttl SECS] [--fail-tasks-matching TEXT] \
+                     [--task-quota N]";
 
 fn secs(flag: &str, v: &str) -> Result<Duration, String> {
     v.parse::<f64>()
@@ -48,6 +50,13 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<FakeServerBuilder, St
             "--indexing-time" => b = b.indexing_time(secs(&flag, &value)?),
             "--page-token-ttl" => b = b.page_token_ttl(secs(&flag, &value)?),
             "--fail-tasks-matching" => b = b.fail_tasks_matching(value),
+            "--task-quota" => {
+                b = b.task_quota(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--task-quota takes a whole number, not {value:?}"))?,
+                )
+            }
             other => return Err(format!("unknown flag {other:?}\n{USAGE}")),
         }
     }

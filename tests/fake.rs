@@ -1322,3 +1322,498 @@ async fn control_routes_drive_the_fake_from_outside() {
     .unwrap();
     assert_eq!(r.status().as_u16(), 400);
 }
+
+/// `POST /tasks` with a video URL, sent raw so that the answer's headers can be read.
+async fn post_task(fake: &FakeServer, index: &str, name: &str) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("index_id", index.to_owned())
+        .text("video_url", format!("https://example.com/{name}.mp4"));
+    reqwest::Client::new()
+        .post(format!("{}/tasks", fake.base_url()))
+        .header("x-api-key", fake.api_key())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A `/_fake` control request.
+async fn control(fake: &FakeServer, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let root = fake.base_url().trim_end_matches("/v1.2");
+    let mut req = reqwest::Client::new()
+        .request(method.parse().unwrap(), format!("{root}/_fake/{path}"))
+        .header("x-api-key", fake.api_key());
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// `X-Ratelimit-Limit`, `-Used`, `-Remaining` and `-Reset` of an answer.
+fn limits(r: &reqwest::Response) -> (u64, u64, u64, i64) {
+    let h = |name: &str| -> String {
+        r.headers()
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    (
+        h("x-ratelimit-limit").parse().unwrap(),
+        h("x-ratelimit-used").parse().unwrap(),
+        h("x-ratelimit-remaining").parse().unwrap(),
+        h("x-ratelimit-reset").parse().unwrap(),
+    )
+}
+
+/// The `Date` header of an answer.
+fn date(r: &reqwest::Response) -> chrono::DateTime<chrono::Utc> {
+    let text = r.headers()["date"].to_str().unwrap();
+    chrono::DateTime::<chrono::Utc>::from(httpdate::parse_http_date(text).unwrap())
+}
+
+#[tokio::test]
+async fn a_task_quota_caps_creation_per_day_of_the_fake_clock() {
+    const DAY: i64 = 24 * 60 * 60;
+    let before_start = chrono::Utc::now().timestamp();
+    let fake = FakeServer::builder().task_quota(2).start().await.unwrap();
+    let after_start = chrono::Utc::now().timestamp();
+    let tl = fake.client().unwrap();
+    let idx = index(&tl, "quota").await.to_string();
+
+    let first = post_task(&fake, &idx, "one").await;
+    assert_eq!(first.status().as_u16(), 201);
+    let (limit, used, remaining, reset) = limits(&first);
+    assert_eq!((limit, used, remaining), (2, 1, 1));
+    // The first window starts when the fake starts (on a whole second) and lasts a day.
+    assert!(
+        (before_start + DAY..=after_start + DAY).contains(&reset),
+        "{reset} is not a day after the start ({before_start}..={after_start})"
+    );
+    // Only created tasks count: an invalid request is answered with the counter unchanged.
+    let (status, _) = raw(&fake, "POST", "/tasks", Some(serde_json::json!({}))).await;
+    assert_eq!(status, 400);
+    let bad = reqwest::Client::new()
+        .post(format!("{}/tasks", fake.base_url()))
+        .header("x-api-key", fake.api_key())
+        .multipart(reqwest::multipart::Form::new().text("index_id", idx.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    assert_eq!(limits(&bad), (2, 1, 1, reset));
+    let second = post_task(&fake, &idx, "two").await;
+    assert_eq!(second.status().as_u16(), 201);
+    assert_eq!(limits(&second), (2, 2, 0, reset));
+
+    // The cap is used up: 429, the counter in the headers, and no task.
+    let refused = post_task(&fake, &idx, "three").await;
+    assert_eq!(refused.status().as_u16(), 429);
+    assert_eq!(limits(&refused), (2, 2, 0, reset));
+    let body: Value = refused.json().await.unwrap();
+    let at = chrono::DateTime::from_timestamp(reset, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(body["code"], "too_many_requests");
+    assert_eq!(
+        body["message"],
+        format!(
+            "You have exceeded the rate limit (2 requests per day). Please try again after {at}."
+        )
+    );
+    let (_, tasks) = raw(&fake, "GET", "/tasks?page_limit=50", None).await;
+    assert_eq!(
+        tasks["page_info"]["total_results"], 2,
+        "the refusal created nothing"
+    );
+    // The typed client sees a rate-limit error at once (the reset is a day away).
+    let e = tl
+        .tasks()
+        .create(idx.as_str())
+        .video_url("https://example.com/typed.mp4")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::RateLimited(_)), "{e:?}");
+    // Other endpoints keep the general counter.
+    let other = reqwest::Client::new()
+        .get(format!("{}/tasks", fake.base_url()))
+        .header("x-api-key", fake.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limits(&other).0, 3000);
+
+    // Just before the reset the window is the same; past it, a new one with the whole cap.
+    fake.advance(Duration::from_secs(
+        u64::try_from(reset - chrono::Utc::now().timestamp() - 5).unwrap(),
+    ));
+    assert_eq!(post_task(&fake, &idx, "early").await.status().as_u16(), 429);
+    fake.advance(Duration::from_secs(10));
+    let next = post_task(&fake, &idx, "next day").await;
+    assert_eq!(next.status().as_u16(), 201);
+    assert_eq!(limits(&next), (2, 1, 1, reset + DAY));
+}
+
+#[tokio::test]
+async fn the_task_quota_is_set_and_lifted_while_the_fake_runs() {
+    let fake = FakeServer::start().await.unwrap();
+    let tl = fake.client().unwrap();
+    let idx = index(&tl, "quota at run time").await.to_string();
+    // No cap by default: POST /tasks has the general headers and is never refused.
+    for name in ["a", "b"] {
+        let r = post_task(&fake, &idx, name).await;
+        assert_eq!(r.status().as_u16(), 201);
+        assert_eq!(limits(&r).0, 3000);
+    }
+    let (status, q) = control(&fake, "GET", "task-quota", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(q["per_day"], Value::Null);
+    assert_eq!(q["used"], 2, "tasks count with or without a cap");
+
+    // A cap below what this window already created refuses at once.
+    let (status, q) = control(
+        &fake,
+        "PUT",
+        "task-quota",
+        Some(serde_json::json!({"per_day": 2})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (q["per_day"].as_u64(), q["remaining"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let r = post_task(&fake, &idx, "c").await;
+    assert_eq!(r.status().as_u16(), 429);
+    let (limit, used, remaining, _) = limits(&r);
+    assert_eq!((limit, used, remaining), (2, 2, 0));
+
+    fake.set_task_quota(Some(3));
+    let r = post_task(&fake, &idx, "d").await;
+    assert_eq!(r.status().as_u16(), 201);
+    let (limit, used, remaining, _) = limits(&r);
+    assert_eq!((limit, used, remaining), (3, 3, 0));
+
+    let (status, q) = control(
+        &fake,
+        "PUT",
+        "task-quota",
+        Some(serde_json::json!({"per_day": null})),
+    )
+    .await;
+    assert_eq!((status, q["per_day"].clone()), (200, Value::Null));
+    let r = post_task(&fake, &idx, "e").await;
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(limits(&r).0, 3000);
+
+    for bad in [
+        serde_json::json!({}),
+        serde_json::json!({"per_day": -1}),
+        serde_json::json!({"per_day": 2.5}),
+        serde_json::json!({"per_day": "10"}),
+    ] {
+        let (status, body) = control(&fake, "PUT", "task-quota", Some(bad.clone())).await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(body["code"], "parameter_invalid");
+    }
+    assert_eq!(
+        control(&fake, "GET", "task-quota", None).await.1["per_day"],
+        Value::Null,
+        "a refused change changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn the_date_header_follows_the_fake_clock() {
+    let fake = FakeServer::start().await.unwrap();
+    let get = |path: &'static str| {
+        reqwest::Client::new()
+            .get(format!("{}{path}", fake.base_url()))
+            .header("x-api-key", fake.api_key())
+            .send()
+    };
+    let close = |a: chrono::DateTime<chrono::Utc>, b: chrono::DateTime<chrono::Utc>| {
+        (a - b).num_seconds().abs() <= 5
+    };
+    let r = get("/engines").await.unwrap();
+    assert!(close(date(&r), chrono::Utc::now()), "{}", date(&r));
+
+    fake.advance(Duration::from_secs(24 * 60 * 60));
+    let day_ahead = chrono::Utc::now() + chrono::Duration::days(1);
+    let r = get("/engines").await.unwrap();
+    assert!(
+        close(date(&r), day_ahead),
+        "{} is not a day ahead",
+        date(&r)
+    );
+    // A client computes "reset in" from the server's date: the general window is a day long.
+    let reset_in = limits(&r).3 - date(&r).timestamp();
+    assert!((86_399..=86_401).contains(&reset_in), "{reset_in}");
+    // Errors and control answers carry it too.
+    let r = get("/indexes/0123456789abcdef01234567").await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(close(date(&r), day_ahead), "{}", date(&r));
+    let root = fake.base_url().trim_end_matches("/v1.2").to_owned();
+    let r = reqwest::Client::new()
+        .get(format!("{root}/_fake/requests"))
+        .header("x-api-key", fake.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert!(close(date(&r), day_ahead), "{}", date(&r));
+}
+
+#[tokio::test]
+async fn requests_are_counted_per_route() {
+    let fake = FakeServer::builder()
+        .indexing_time(Duration::from_secs(10))
+        .start()
+        .await
+        .unwrap();
+    let (status, created) = raw(
+        &fake,
+        "POST",
+        "/indexes",
+        Some(serde_json::json!({"index_name": "counted", "engines": [{"engine_name": "marengo2.6", "engine_options": ["visual"]}]})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let idx = created["_id"].as_str().unwrap().to_owned();
+    let task: Value = post_task(&fake, &idx, "counted")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let task = task["_id"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        raw(&fake, "GET", &format!("/tasks/{task}"), None).await;
+    }
+    control(
+        &fake,
+        "POST",
+        "advance",
+        Some(serde_json::json!({"seconds": 60})),
+    )
+    .await;
+    let (_, t) = raw(&fake, "GET", &format!("/tasks/{task}"), None).await;
+    let video = t["video_id"].as_str().unwrap().to_owned();
+    raw(&fake, "GET", &format!("/tasks?index_id={idx}"), None).await;
+    raw(&fake, "GET", &format!("/indexes/{idx}"), None).await;
+    raw(&fake, "GET", &format!("/indexes/{idx}/videos"), None).await;
+    raw(&fake, "GET", &format!("/indexes/{idx}/videos"), None).await;
+    let (status, _) = raw(
+        &fake,
+        "PUT",
+        &format!("/indexes/{idx}/videos/{video}"),
+        Some(serde_json::json!({"video_title": "renamed"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Refusals and faults count too; control requests do not.
+    fake.inject(Fault::status(503).path("/engines"));
+    raw(&fake, "GET", "/engines", None).await;
+    raw(&fake, "GET", "/engines/marengo2.6", None).await;
+    raw(&fake, "GET", "/search/some-page-token", None).await;
+    control(&fake, "GET", "task-quota", None).await;
+
+    let want: std::collections::BTreeMap<String, u64> = [
+        ("POST /indexes", 1),
+        ("POST /tasks", 1),
+        ("GET /tasks/{id}", 4),
+        ("GET /tasks", 1),
+        ("GET /indexes/{id}", 1),
+        ("GET /indexes/{id}/videos", 2),
+        ("PUT /indexes/{id}/videos/{id}", 1),
+        ("GET /engines", 1),
+        ("GET /engines/{id}", 1),
+        ("GET /search/{id}", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(fake.request_counts(), want);
+    assert_eq!(fake.request_count(), want.values().sum::<u64>());
+    let (status, served) = control(&fake, "GET", "requests", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(served, serde_json::to_value(&want).unwrap());
+
+    // Paths outside /v1.2 are counted apart, not as API routes.
+    let root = fake.base_url().trim_end_matches("/v1.2").to_owned();
+    reqwest::Client::new()
+        .get(format!("{root}/v1.3/indexes"))
+        .header("x-api-key", fake.api_key())
+        .send()
+        .await
+        .unwrap();
+    let counts = fake.request_counts();
+    assert_eq!(counts.get("GET (outside /v1.2)"), Some(&1));
+    assert_eq!(counts.get("GET /indexes"), None);
+}
+
+#[tokio::test]
+async fn a_task_is_updated_only_when_what_it_shows_changes() {
+    let fake = FakeServer::builder()
+        .indexing_time(Duration::from_secs(100))
+        .start()
+        .await
+        .unwrap();
+    let tl = fake.client().unwrap();
+    let idx = index(&tl, "updates").await.to_string();
+    let task: Value = post_task(&fake, &idx, "slow").await.json().await.unwrap();
+    let path = format!("/tasks/{}", task["_id"].as_str().unwrap());
+    let (_, t) = raw(&fake, "GET", &path, None).await;
+    assert_eq!(t["status"], "validating");
+    assert_eq!(t["updated_at"], t["created_at"]);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let (_, again) = raw(&fake, "GET", &path, None).await;
+    assert_eq!(again["updated_at"], t["created_at"], "nothing changed");
+
+    // 49.55 s in: indexing at 50 % with 50 s left, for the next ~0.9 s of real time.
+    fake.advance(Duration::from_millis(49_550));
+    let (_, indexing) = raw(&fake, "GET", &path, None).await;
+    assert_eq!(indexing["status"], "indexing");
+    assert_eq!(indexing["process"]["percentage"], 50);
+    assert_eq!(indexing["process"]["remain_seconds"], 50, "whole seconds");
+    assert_ne!(indexing["updated_at"], t["updated_at"]);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let (_, same) = raw(&fake, "GET", &path, None).await;
+    assert_eq!(same["process"], indexing["process"]);
+    assert_eq!(same["updated_at"], indexing["updated_at"]);
+
+    fake.advance(Duration::from_secs(10));
+    let (_, later) = raw(&fake, "GET", &path, None).await;
+    assert_eq!(later["process"]["remain_seconds"], 40);
+    assert!(later["updated_at"].as_str() > indexing["updated_at"].as_str());
+
+    fake.advance(Duration::from_secs(100));
+    let (_, ready) = raw(&fake, "GET", &path, None).await;
+    assert_eq!(ready["status"], "ready");
+    assert!(ready.get("process").is_none());
+    fake.advance(Duration::from_secs(3600));
+    let (_, still) = raw(&fake, "GET", &path, None).await;
+    assert_eq!(
+        still["updated_at"], ready["updated_at"],
+        "a finished task stays put"
+    );
+}
+
+#[tokio::test]
+async fn task_lists_show_what_changed_since_a_time_newest_first() {
+    let fake = FakeServer::builder()
+        .indexing_time(Duration::from_secs(100))
+        .start()
+        .await
+        .unwrap();
+    let tl = fake.client().unwrap();
+    let a = index(&tl, "a").await.to_string();
+    let b = index(&tl, "b").await.to_string();
+    let id = |v: Value| v["_id"].as_str().unwrap().to_owned();
+    let old = id(post_task(&fake, &a, "old").await.json().await.unwrap());
+    post_task(&fake, &b, "other index").await;
+    control(
+        &fake,
+        "POST",
+        "advance",
+        Some(serde_json::json!({"seconds": 200})),
+    )
+    .await;
+    // In flight from before `since`; it turns `pending` after it.
+    let t0 = id(post_task(&fake, &a, "t0").await.json().await.unwrap());
+    let (_, now) = control(
+        &fake,
+        "POST",
+        "advance",
+        Some(serde_json::json!({"seconds": 1})),
+    )
+    .await;
+    let since = chrono::DateTime::parse_from_rfc3339(now["now"].as_str().unwrap()).unwrap();
+    let t3 = id(post_task(&fake, &a, "t3").await.json().await.unwrap());
+    // t0 is 10.5 s in (pending: updated), t3 9.5 s (still validating: not updated).
+    fake.advance(Duration::from_millis(9_500));
+    raw(&fake, "GET", "/tasks?page_limit=1", None).await;
+    let t4 = id(post_task(&fake, &a, "t4").await.json().await.unwrap());
+
+    // The same instant in another offset: any RFC 3339 date-time is understood.
+    let since = since
+        .with_timezone(&chrono::FixedOffset::east_opt(2 * 3600).unwrap())
+        .to_rfc3339();
+    let list = |order: &'static str| {
+        let path = format!(
+            "/tasks?index_id={a}&sort_by=updated_at&updated_at[gte]={}&page_limit=50{order}",
+            since.replace('+', "%2B")
+        );
+        let fake = &fake;
+        async move {
+            let (status, v) = raw(fake, "GET", &path, None).await;
+            assert_eq!(status, 200, "{v}");
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    (
+                        t["_id"].as_str().unwrap().to_owned(),
+                        t["updated_at"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let newest_first = list("").await;
+    let ids: Vec<&str> = newest_first.iter().map(|(i, _)| i.as_str()).collect();
+    assert_eq!(
+        ids,
+        [t4.as_str(), t0.as_str(), t3.as_str()],
+        "{newest_first:?}"
+    );
+    assert!(!ids.contains(&old.as_str()));
+    let mut oldest_first = list("&sort_option=asc").await;
+    oldest_first.reverse();
+    assert_eq!(oldest_first, newest_first);
+    let (status, _) = raw(&fake, "GET", "/tasks?updated_at[gte]=yesterday", None).await;
+    assert_eq!(status, 400);
+
+    // Page by page, in either order and by either date, the same list as in one page.
+    for order in [
+        "",
+        "&sort_option=asc",
+        "&sort_by=updated_at",
+        "&sort_by=created_at&sort_option=asc",
+    ] {
+        let ids = |v: &Value| -> Vec<String> {
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["_id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (_, whole) = raw(&fake, "GET", &format!("/tasks?page_limit=50{order}"), None).await;
+        let whole = ids(&whole);
+        assert_eq!(whole.len(), 5);
+        let mut paged = Vec::new();
+        for page in 1..=3 {
+            let (_, v) = raw(
+                &fake,
+                "GET",
+                &format!("/tasks?page_limit=2&page={page}{order}"),
+                None,
+            )
+            .await;
+            paged.extend(ids(&v));
+        }
+        assert_eq!(paged, whole, "{order}");
+        let (_, past) = raw(
+            &fake,
+            "GET",
+            &format!("/tasks?page_limit=2&page=4{order}"),
+            None,
+        )
+        .await;
+        assert!(past["data"].as_array().unwrap().is_empty());
+        assert_eq!(past["page_info"]["total_results"], 5);
+    }
+}

@@ -844,9 +844,26 @@ pub async fn embed(g: &Global, c: EmbedCommand) -> Result<u8, CliError> {
 
 // ---------------------------------------------------------------- fake
 
+/// The `/_fake` control routes, for `fake serve --help`.
+const FAKE_CONTROL_HELP: &str = "\
+Control routes (same x-api-key header, under /_fake next to /v1.2):
+  POST /_fake/advance             {\"seconds\": 60}: move the fake's clock (tasks progress, page
+                                  tokens expire, task-quota windows pass)
+  PUT  /_fake/videos/ID/data      {\"visual\": [{\"start\": 0, \"end\": 10, \"text\": \"…\"}], …}: what a
+                                  video's search, classify and generation work from
+  POST /_fake/faults              {\"status\": 429, \"times\": 2, \"path\": \"/search\"} or
+                                  {\"delay_ms\": 300}: make the next matching requests fail or wait
+  PUT  /_fake/task-quota          {\"per_day\": N}, or {\"per_day\": null} for no cap: the daily cap
+                                  on task creation (as --task-quota)
+  GET  /_fake/task-quota          the cap, this window's used and remaining, and its reset
+  GET  /_fake/requests            API requests per route: {\"POST /tasks\": 3, \"GET /tasks/{id}\": 12}
+
+Every answer has a Date header on the fake's clock.";
+
 #[derive(Debug, Subcommand)]
 pub enum FakeCommand {
     /// Run the fake API until Ctrl-C; prints TWELVELABS_BASE_URL=…, TWELVE_LABS_API_KEY=…, ready.
+    #[command(after_help = FAKE_CONTROL_HELP)]
     Serve {
         /// The port (default: any free port).
         #[arg(long, default_value_t = 0)]
@@ -863,6 +880,13 @@ pub enum FakeCommand {
         /// Tasks whose file name contains this end in `failed`.
         #[arg(long, value_name = "TEXT")]
         fail_tasks_matching: Option<String>,
+        /// Cap task creation at N a day, as the API's rate limit on creating video indexing tasks
+        /// (Free plan 50, Developer 1000). Days are fixed 24-hour windows of the fake's clock from
+        /// its start; `POST /tasks` answers carry that counter in the X-Ratelimit-* headers, and
+        /// past the cap it answers 429 too_many_requests until the window resets. Change it at
+        /// run time with `PUT /_fake/task-quota {"per_day": N}` (null: no cap). Default: no cap.
+        #[arg(long, value_name = "N")]
+        task_quota: Option<u64>,
     },
 }
 
@@ -873,6 +897,7 @@ pub async fn fake(_g: &Global, c: FakeCommand) -> Result<u8, CliError> {
         api_key,
         indexing_time,
         fail_tasks_matching,
+        task_quota,
     } = c;
     let indexing = Duration::try_from_secs_f64(indexing_time)
         .map_err(|_| CliError::usage("--indexing-time must be a number of seconds"))?;
@@ -884,6 +909,9 @@ pub async fn fake(_g: &Global, c: FakeCommand) -> Result<u8, CliError> {
     }
     if let Some(p) = fail_tasks_matching {
         b = b.fail_tasks_matching(p);
+    }
+    if let Some(n) = task_quota {
+        b = b.task_quota(n);
     }
     twelvelabs::testing::serve_until_signal(b)
         .await

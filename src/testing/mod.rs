@@ -39,11 +39,45 @@
 //! | `POST /_fake/advance` | `{"seconds": 60}` | [`FakeServer::advance`] |
 //! | `PUT /_fake/videos/{video_id}/data` | `{"visual": [{"start": 0, "end": 10, "text": "…"}], "conversation": […], "text_in_video": […], "logo": […], "duration": 60}` | [`FakeServer::attach`] (absent lists are empty; `duration` defaults to the last segment's end) |
 //! | `POST /_fake/faults` | `{"status": 429, "times": 2, "path": "/search", "retry_after": 1}` or `{"delay_ms": 300, …}` | [`FakeServer::inject`] |
+//! | `PUT /_fake/task-quota` | `{"per_day": 50}`, or `{"per_day": null}` for no cap | [`FakeServer::set_task_quota`]; answers as `GET` does |
+//! | `GET /_fake/task-quota` | | the cap and this window's count: `{"per_day": 50, "used": 3, "remaining": 47, "reset": "2024-06-10T12:00:00Z"}` (`per_day` and `remaining` are `null` without a cap) |
+//! | `GET /_fake/requests` | | [`FakeServer::request_counts`] as a JSON object: `{"GET /tasks/{id}": 12, "POST /tasks": 3, …}` |
+//!
+//! The `twelvelabs` command-line tool runs the same server as `twelvelabs fake serve` (with
+//! `--task-quota N` for a daily cap on task creation).
+//!
+//! # Rate limits and the clock
+//!
+//! Every answer has a `Date` header on the fake's clock, so that a client can tell how far away
+//! `X-Ratelimit-Reset` is (reset − date) even after a test moved the clock days ahead. API answers
+//! carry `X-Ratelimit-Limit`, `-Remaining`, `-Used` and `-Reset` (UTC epoch seconds): a general
+//! counter of 3,000 requests whose reset is always a day away, which never refuses anything.
+//!
+//! [`FakeServerBuilder::task_quota`] (or `PUT /_fake/task-quota` at run time) caps task creation
+//! as the API's daily rate limit on "create video indexing tasks" does: fixed 24-hour windows of
+//! the fake's clock, the first starting when the fake starts. `POST /tasks` answers then carry
+//! that counter instead (limit = the cap, used = tasks created in this window, reset = the end of
+//! the window); once the cap is used up `POST /tasks` answers `429` with code
+//! `too_many_requests` ("You have exceeded the rate limit (50 requests per day). Please try again
+//! after 2024-06-10T12:00:00Z.") and creates nothing. Only created tasks count (refused and
+//! invalid requests do not; YouTube imports through `/tasks/external-provider` are not capped).
+//! When the clock passes the reset, a new window starts with the whole cap.
+//!
+//! ```no_run
+//! # async fn demo() -> twelvelabs::Result<()> {
+//! use std::time::Duration;
+//! use twelvelabs::testing::FakeServer;
+//! let fake = FakeServer::builder().task_quota(50).start().await?; // the Free plan's cap
+//! // … after 50 tasks, creating one more is a rate-limit error until the window ends;
+//! fake.advance(Duration::from_secs(24 * 60 * 60)); // a new window: 50 more
+//! println!("{:?}", fake.request_counts()); // {"POST /indexes": 1, "POST /tasks": 51, …}
+//! # Ok(()) }
+//! ```
 
 mod data;
 mod routes;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -90,6 +124,7 @@ pub struct FakeServerBuilder {
     fail_pattern: Option<String>,
     token_ttl: Duration,
     addr: SocketAddr,
+    task_quota: Option<u64>,
 }
 
 impl Default for FakeServerBuilder {
@@ -100,6 +135,7 @@ impl Default for FakeServerBuilder {
             fail_pattern: None,
             token_ttl: Duration::from_secs(3600),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            task_quota: None,
         }
     }
 }
@@ -131,6 +167,21 @@ impl FakeServerBuilder {
         self.addr.set_port(port);
         self
     }
+    /// A daily cap on task creation, as the real API's rate limit on "create video indexing
+    /// tasks" (Free plan 50, Developer 1,000). Off by default.
+    ///
+    /// The fake counts the tasks that `POST /tasks` creates in fixed 24-hour windows of its clock
+    /// (the one [`FakeServer::advance`] moves), the first window starting when the fake starts.
+    /// `POST /tasks` answers carry this counter in `X-Ratelimit-Limit` (`per_day`),
+    /// `X-Ratelimit-Used`, `X-Ratelimit-Remaining` and `X-Ratelimit-Reset` (the end of the window,
+    /// UTC epoch seconds) instead of the general ones. Once the window's cap is used up, `POST
+    /// /tasks` answers `429` with code `too_many_requests` and creates nothing, until the clock
+    /// passes the reset. Change it while the fake runs with [`FakeServer::set_task_quota`] or `PUT
+    /// /_fake/task-quota`.
+    pub fn task_quota(mut self, per_day: u64) -> Self {
+        self.task_quota = Some(per_day);
+        self
+    }
     /// The address and port to listen on. Default `127.0.0.1:0`: loopback, any free port. Bind
     /// `0.0.0.0` only on a network you trust: the fake checks the key but speaks plain HTTP.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
@@ -138,10 +189,6 @@ impl FakeServerBuilder {
         self
     }
 
-    /// Starts the server in the background of the current Tokio runtime.
-    ///
-    /// # Errors
-    /// [`Error::Config`] when the address cannot be bound (e.g. the port is taken).
     /// Starts the fake for synchronous code: it serves from a runtime of its own (one worker
     /// thread), so a plain `fn main` or `#[test]` can use it with
     /// [`blocking::Client`](crate::blocking::Client). Stops when dropped.
@@ -179,7 +226,10 @@ impl FakeServerBuilder {
         })
     }
 
-    /// Starts the fake on the current tokio runtime.
+    /// Starts the server in the background of the current Tokio runtime.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the address cannot be bound (e.g. the port is taken).
     pub async fn start(self) -> Result<FakeServer> {
         let listener = tokio::net::TcpListener::bind(self.addr)
             .await
@@ -383,6 +433,23 @@ impl FakeServer {
     pub fn request_count(&self) -> u64 {
         self.state().requests
     }
+
+    /// How many API requests the fake has received per route, keyed by method and path template
+    /// (after `/v1.2`, each id or page token replaced by `{id}`): `"POST /tasks"`, `"GET /tasks"`,
+    /// `"GET /tasks/{id}"`, `"GET /indexes/{id}/videos"`, `"PUT /indexes/{id}/videos/{id}"`…
+    /// Every request [`request_count`](Self::request_count) counts is counted here once, whatever
+    /// its answer (faults and refusals included); requests outside `/v1.2` count as
+    /// `"{METHOD} (outside /v1.2)"`. Also served as `GET /_fake/requests`.
+    pub fn request_counts(&self) -> BTreeMap<String, u64> {
+        self.state().route_requests.clone()
+    }
+
+    /// Sets the daily cap on task creation while the fake runs (`None` turns it off); see
+    /// [`FakeServerBuilder::task_quota`]. The tasks already created in the current window count
+    /// against the new cap.
+    pub fn set_task_quota(&self, per_day: Option<u64>) {
+        self.state().task_quota = per_day;
+    }
 }
 
 /// A fault for [`FakeServer::inject`]: the next `times` requests whose path starts with `path`
@@ -452,10 +519,25 @@ pub(crate) struct State {
     fail_pattern: Option<String>,
     next_id: u64,
     requests: u64,
+    /// Requests per route template (see [`FakeServer::request_counts`]).
+    route_requests: BTreeMap<String, u64>,
+    /// When the fake started, on its clock (whole seconds): task-quota windows count from here.
+    started: DateTime<Utc>,
+    /// The daily cap on task creation, if any.
+    task_quota: Option<u64>,
+    /// The task-quota window `tasks_created` counts in (0 is the first day).
+    quota_window: i64,
+    /// Tasks created in that window (counted with or without a cap).
+    tasks_created: u64,
     faults: Vec<Fault>,
     default_data: VideoData,
     indexes: BTreeMap<String, Value>,
     tasks: BTreeMap<String, FakeTask>,
+    /// The tasks not yet `ready` or `failed`: the only ones [`settle`](Self::settle) visits.
+    in_flight: BTreeSet<String>,
+    /// Task ids by when they were last updated, so that a list of the tasks updated since a time
+    /// reads those and not every task.
+    by_updated: BTreeSet<(DateTime<Utc>, String)>,
     videos: BTreeMap<String, FakeVideo>,
     embed_tasks: BTreeMap<String, FakeEmbedTask>,
     pages: HashMap<String, TokenPages>,
@@ -466,6 +548,8 @@ pub(crate) struct State {
 pub(crate) struct FakeTask {
     json: Value,
     created: DateTime<Utc>,
+    /// When `updated_at` last moved (its key in [`State::by_updated`]).
+    updated: DateTime<Utc>,
     fails: bool,
     video: Option<String>,
     filename: String,
@@ -520,6 +604,7 @@ pub(crate) struct TokenPages {
 
 impl State {
     fn new(b: &FakeServerBuilder) -> Self {
+        let now = Utc::now();
         Self {
             api_key: b.api_key.clone(),
             offset: chrono::Duration::zero(),
@@ -529,10 +614,18 @@ impl State {
             fail_pattern: b.fail_pattern.clone(),
             next_id: 0x99d4_e6fb_0000,
             requests: 0,
+            route_requests: BTreeMap::new(),
+            // Whole seconds, so that every window ends on the second `X-Ratelimit-Reset` names.
+            started: DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now),
+            task_quota: b.task_quota,
+            quota_window: 0,
+            tasks_created: 0,
             faults: Vec::new(),
             default_data: VideoData::default(),
             indexes: BTreeMap::new(),
             tasks: BTreeMap::new(),
+            in_flight: BTreeSet::new(),
+            by_updated: BTreeSet::new(),
             videos: BTreeMap::new(),
             embed_tasks: BTreeMap::new(),
             pages: HashMap::new(),

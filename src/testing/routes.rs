@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State as AxState};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
@@ -275,7 +275,28 @@ fn takes_form(m: &Method, s: &[&str]) -> bool {
         )
 }
 
+/// Every answer, API or control, carries a `Date` on the fake's clock, so that a client can tell
+/// how far away `X-Ratelimit-Reset` is even after a test moved the clock (hyper keeps a `Date`
+/// the service set).
 async fn handle(AxState(state): AxState<Shared>, req: Request) -> Response {
+    let mut r = respond(state.clone(), req).await;
+    let now = lock(&state).now();
+    r.headers_mut().insert(header::DATE, http_date(now));
+    r
+}
+
+/// An HTTP date (IMF-fixdate, `Sun, 09 Jun 2024 12:04:14 GMT`); a clock moved past the year 9999
+/// reads as its last second.
+fn http_date(t: DateTime<Utc>) -> HeaderValue {
+    let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .map(|t| t.and_utc());
+    let t = last.map_or(t, |last| t.min(last));
+    HeaderValue::from_str(&t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
+}
+
+async fn respond(state: Shared, req: Request) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let query: Vec<(String, String)> = req.uri().query().map(url_pairs).unwrap_or_default();
@@ -302,6 +323,9 @@ async fn handle(AxState(state): AxState<Shared>, req: Request) -> Response {
     let fault = {
         let mut st = lock(&state);
         st.requests += 1;
+        *st.route_requests
+            .entry(route_key(&method, &path))
+            .or_insert(0) += 1;
         let rest = path.strip_prefix("/v1.2").unwrap_or(&path).to_owned();
         let kind = st
             .faults
@@ -391,17 +415,24 @@ async fn handle(AxState(state): AxState<Shared>, req: Request) -> Response {
         (Payload::None, false) => (Value::Null, None),
     };
 
-    let out = {
+    let (out, limits) = {
         let mut st = lock(&state);
         st.settle();
-        route(&mut st, &method, &segs, &Query(query), &body, form.as_ref())
+        let out = route(&mut st, &method, &segs, &Query(query), &body, form.as_ref());
+        // Task creation has a counter of its own when it is capped.
+        let limits = match (&method, segs.as_slice()) {
+            (&Method::POST, ["tasks"]) => st.task_limits(),
+            _ => None,
+        }
+        .unwrap_or_else(|| st.general_limits());
+        (out, limits)
     };
     match out {
         Ok(Out::Json(status, mut v)) => {
             js_numbers(&mut v);
-            with_limits(&state, status, axum::Json(v).into_response())
+            limits.apply(status, axum::Json(v).into_response())
         }
-        Ok(Out::Empty(status)) => with_limits(&state, status, Body::empty().into_response()),
+        Ok(Out::Empty(status)) => limits.apply(status, Body::empty().into_response()),
         Ok(Out::Ndjson(events)) => {
             let mut text = String::new();
             for mut e in events {
@@ -414,10 +445,66 @@ async fn handle(AxState(state): AxState<Shared>, req: Request) -> Response {
                 "content-type",
                 HeaderValue::from_static("application/x-ndjson"),
             );
-            with_limits(&state, 200, r)
+            limits.apply(200, r)
         }
-        Err(e) => error_response(&state, e),
+        Err(ApiErr(status, code, message)) => limits.apply(
+            status,
+            axum::Json(json!({"code": code, "message": message})).into_response(),
+        ),
     }
+}
+
+/// The words of the API's paths; any other segment is an id or a page token.
+const PATH_WORDS: &[&str] = &[
+    "engines",
+    "indexes",
+    "videos",
+    "transcription",
+    "text-in-video",
+    "logo",
+    "thumbnail",
+    "tasks",
+    "status",
+    "external-provider",
+    "transfers",
+    "import",
+    "logs",
+    "search",
+    "search-v2",
+    "combined",
+    "combined-search",
+    "classify",
+    "bulk",
+    "gist",
+    "summarize",
+    "generate",
+    "embed",
+];
+
+/// The key of [`FakeServer::request_counts`](super::FakeServer::request_counts): the method and
+/// the path after `/v1.2` with each id replaced by `{id}` (`GET /indexes/{id}/videos`).
+fn route_key(method: &Method, path: &str) -> String {
+    let Some(rest) = path.strip_prefix("/v1.2") else {
+        return format!("{method} (outside /v1.2)");
+    };
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return format!("{method} (outside /v1.2)");
+    }
+    let mut key = format!("{method} ");
+    let mut empty = true;
+    for seg in rest.split('/').filter(|s| !s.is_empty()) {
+        key.push('/');
+        key.push_str(if PATH_WORDS.contains(&seg) {
+            seg
+        } else {
+            "{id}"
+        });
+        empty = false;
+    }
+    if empty {
+        key.push('/');
+    }
+    key
 }
 
 fn shown(content_type: &str) -> &str {
@@ -506,20 +593,33 @@ fn error_response(state: &Shared, ApiErr(status, code, message): ApiErr) -> Resp
     with_limits(state, status, body)
 }
 
-fn with_limits(state: &Shared, status: u16, mut r: Response) -> Response {
-    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let st = lock(state);
-    let used = st.requests;
-    let reset = (st.now() + chrono::Duration::days(1)).timestamp();
-    let h: &mut HeaderMap = r.headers_mut();
-    h.insert("x-ratelimit-limit", HeaderValue::from(3000u64));
-    h.insert(
-        "x-ratelimit-remaining",
-        HeaderValue::from(3000u64.saturating_sub(used)),
-    );
-    h.insert("x-ratelimit-used", HeaderValue::from(used));
-    h.insert("x-ratelimit-reset", HeaderValue::from(reset));
-    r
+fn with_limits(state: &Shared, status: u16, r: Response) -> Response {
+    let limits = lock(state).general_limits();
+    limits.apply(status, r)
+}
+
+/// The `X-Ratelimit-*` headers of an answer.
+struct Limits {
+    limit: u64,
+    used: u64,
+    /// UTC epoch seconds.
+    reset: i64,
+}
+
+impl Limits {
+    /// Sets the status and the four headers.
+    fn apply(&self, status: u16, mut r: Response) -> Response {
+        *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let h: &mut HeaderMap = r.headers_mut();
+        h.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
+        h.insert(
+            "x-ratelimit-remaining",
+            HeaderValue::from(self.limit.saturating_sub(self.used)),
+        );
+        h.insert("x-ratelimit-used", HeaderValue::from(self.used));
+        h.insert("x-ratelimit-reset", HeaderValue::from(self.reset));
+        r
+    }
 }
 
 /// The `/_fake` control requests (documented in the module docs).
@@ -581,6 +681,20 @@ fn control_route(state: &Shared, m: &Method, path: &str, body: &[u8]) -> Res<Val
             st.faults.push(fault);
             Ok(json!({"faults": st.faults.len()}))
         }
+        (Method::GET, ["task-quota"]) => Ok(st.task_quota_json()),
+        (Method::PUT, ["task-quota"]) => {
+            st.task_quota = match body.get("per_day") {
+                Some(Value::Null) => None,
+                Some(n) if n.is_u64() => n.as_u64(),
+                _ => {
+                    return Err(invalid(
+                        "task-quota takes {\"per_day\": a non-negative integer, or null for no cap}",
+                    ));
+                }
+            };
+            Ok(st.task_quota_json())
+        }
+        (Method::GET, ["requests"]) => Ok(json!(st.route_requests)),
         _ => Err(err(
             404,
             "resource_not_exists",
@@ -710,10 +824,9 @@ fn route(
             if !st.indexes.contains_key(*idx) {
                 return Err(not_found(idx, "index"));
             }
-            let vids: Vec<&FakeVideo> = st.videos.values().filter(|v| v.index == *idx).collect();
-            let items: Vec<Value> = vids.iter().map(|v| v.json.clone()).collect();
-            let total: f64 = vids.iter().map(|v| v.data.duration).sum();
-            let mut out = page_list(items, q, &["metadata"])?;
+            let vids = || st.videos.values().filter(|v| v.index == *idx);
+            let total: f64 = vids().map(|v| v.data.duration).sum();
+            let mut out = page_list(vids().map(|v| &v.json), q, &["metadata"])?;
             if let Out::Json(_, v) = &mut out {
                 v["page_info"]["total_duration"] = json!(total);
             }
@@ -784,6 +897,7 @@ fn route(
             Ok(Out::Json(200, json!({"thumbnail": format!("https://fake.twelvelabs.invalid/{vid}/thumbnails/{:07}.jpg", t.floor())})))
         }
         (M::POST, ["tasks"]) => {
+            st.check_task_quota()?;
             let form = form()?;
             let index = form.text("index_id").ok_or_else(|| not_provided("index_id"))?;
             let stream = !form.boolean("disable_video_stream")?.unwrap_or(false);
@@ -807,18 +921,30 @@ fn route(
                 (Some(_), Some(_)) => return Err(invalid("Send one of video_file and video_url, not both.")),
                 (None, None) => return Err(err(400, "parameter_not_provided", "The video_file or video_url parameter is required.")),
             };
-            st.create_task(&index, filename, size, None, stream)
+            let out = st.create_task(&index, filename, size, None, stream)?;
+            st.tasks_created += 1;
+            Ok(out)
         }
-        (M::GET, ["tasks"]) => {
-            let items: Vec<Value> = st.tasks.values().map(|t| t.json.clone()).collect();
-            page_list(items, q, &["metadata"])
-        }
+        (M::GET, ["tasks"]) => match st.updated_since(q) {
+            Some(ids) => page_list(ids.into_iter().filter_map(|id| st.tasks.get(id)).map(|t| &t.json), q, &["metadata"]),
+            None => page_list(st.tasks.values().map(|t| &t.json), q, &["metadata"]),
+        },
         (M::GET, ["tasks", "status"]) => {
             let index = q.get("index_id").ok_or_else(|| not_provided("index_id"))?;
             st.index(index)?;
-            let count = |s: &str| st.tasks.values().filter(|t| t.json["index_id"] == index && t.json["status"] == s).count();
-            let total = st.tasks.values().filter(|t| t.json["index_id"] == index).count();
-            Ok(Out::Json(200, json!({"index_id": index, "ready": count("ready"), "validating": count("validating"), "pending": count("pending"), "failed": count("failed"), "total_result": total})))
+            // One pass over the tasks.
+            let (mut ready, mut validating, mut pending, mut failed, mut total) = (0, 0, 0, 0, 0);
+            for t in st.tasks.values().filter(|t| t.json["index_id"] == index) {
+                total += 1;
+                match t.json["status"].as_str() {
+                    Some("ready") => ready += 1,
+                    Some("validating") => validating += 1,
+                    Some("pending") => pending += 1,
+                    Some("failed") => failed += 1,
+                    _ => {}
+                }
+            }
+            Ok(Out::Json(200, json!({"index_id": index, "ready": ready, "validating": validating, "pending": pending, "failed": failed, "total_result": total})))
         }
         (M::GET, ["tasks", id]) => st.tasks.get(*id).map(|t| Out::Json(200, t.json.clone())).ok_or_else(|| not_found(id, "task")),
         (M::DELETE, ["tasks", id]) => {
@@ -826,7 +952,10 @@ fn route(
             if t.json["status"] == "indexing" {
                 return Err(err(400, "task_cannot_be_deleted", "A task that is indexing cannot be deleted."));
             }
+            let updated = t.updated;
             st.tasks.remove(*id);
+            st.in_flight.remove(*id);
+            st.by_updated.remove(&(updated, (*id).to_owned()));
             Ok(Out::Empty(200))
         }
         (M::POST, ["tasks", "external-provider"]) => {
@@ -1112,8 +1241,9 @@ fn page_limit(q: &Query) -> Res<usize> {
 const DATE_FIELDS: &[&str] = &["created_at", "updated_at", "indexed_at", "estimated_time"];
 
 /// Filters, sorts and pages a list as the page-number endpoints do. Query keys other than paging
-/// are filters on the item's fields, or on the fields of its `nested` objects.
-fn page_list(mut items: Vec<Value>, q: &Query, nested: &[&str]) -> R {
+/// are filters on the item's fields, or on the fields of its `nested` objects. Works on borrowed
+/// items and clones only the page it returns, so that a list over many items stays cheap.
+fn page_list<'a>(items: impl IntoIterator<Item = &'a Value>, q: &Query, nested: &[&str]) -> R {
     let limit = page_limit(q)?;
     let page: usize = match q.get("page").map(str::parse) {
         None => 1,
@@ -1124,6 +1254,7 @@ fn page_list(mut items: Vec<Value>, q: &Query, nested: &[&str]) -> R {
     one_of(&json!(by), "sort_by", &["created_at", "updated_at"])?;
     let order = q.get("sort_option").unwrap_or("desc");
     one_of(&json!(order), "sort_option", &["asc", "desc"])?;
+    let mut filters = Vec::new();
     for (k, v) in &q.0 {
         if matches!(
             k.as_str(),
@@ -1139,28 +1270,50 @@ fn page_list(mut items: Vec<Value>, q: &Query, nested: &[&str]) -> R {
                 None => (k.as_str(), "eq"),
             },
         };
-        if DATE_FIELDS.contains(&field) && DateTime::parse_from_rfc3339(v).is_err() {
+        let wanted = Wanted::new(v);
+        if DATE_FIELDS.contains(&field) && wanted.date.is_none() {
             return Err(invalid(format!(
                 "The {k} parameter is invalid: '{v}' is not an RFC 3339 date-time."
             )));
         }
-        items.retain(|item| {
-            let value = item
-                .get(field)
-                .or_else(|| nested.iter().find_map(|n| item[*n].get(field)));
-            value.is_some_and(|value| compare(value, v, op))
-        });
+        filters.push((field, op, wanted));
     }
-    items.sort_by(|a, b| a[&by].as_str().cmp(&b[&by].as_str()));
-    if order == "desc" {
-        items.reverse();
-    }
+    // Each kept item with its sort key, read once, and its place in the input: equal keys keep
+    // the input's order (reversed when descending).
+    let mut items: Vec<(Option<&str>, usize, &Value)> = items
+        .into_iter()
+        .enumerate()
+        .filter(|(_, item)| {
+            filters.iter().all(|(field, op, wanted)| {
+                let value = item
+                    .get(*field)
+                    .or_else(|| nested.iter().find_map(|n| item[*n].get(*field)));
+                value.is_some_and(|value| wanted.compare(value, op))
+            })
+        })
+        .map(|(i, item)| (item[&by].as_str(), i, item))
+        .collect();
+    let desc = order == "desc";
+    let cmp = |a: &(Option<&str>, usize, &Value), b: &(Option<&str>, usize, &Value)| {
+        let o = (a.0, a.1).cmp(&(b.0, b.1));
+        if desc { o.reverse() } else { o }
+    };
     let total = items.len();
     let total_page = total.div_ceil(limit);
+    let start = (page - 1).saturating_mul(limit);
+    let end = start.saturating_add(limit).min(total);
+    // Only what comes up to the end of the page is sorted.
+    if end <= start {
+        items.clear();
+    } else if end < total {
+        items.select_nth_unstable_by(end, cmp);
+        items.truncate(end);
+    }
+    items.sort_unstable_by(cmp);
     let data: Vec<Value> = items
         .into_iter()
-        .skip((page - 1).saturating_mul(limit))
-        .take(limit)
+        .skip(start)
+        .map(|(_, _, item)| item.clone())
         .collect();
     Ok(Out::Json(
         200,
@@ -1168,29 +1321,49 @@ fn page_list(mut items: Vec<Value>, q: &Query, nested: &[&str]) -> R {
     ))
 }
 
-fn compare(value: &Value, wanted: &str, op: &str) -> bool {
-    use std::cmp::Ordering;
-    let ord = match (value.as_f64(), wanted.parse::<f64>().ok()) {
-        (Some(a), Some(b)) => a.partial_cmp(&b),
-        _ => {
-            let a = match value {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            match (
-                DateTime::parse_from_rfc3339(&a),
-                DateTime::parse_from_rfc3339(wanted),
-            ) {
-                (Ok(x), Ok(y)) => Some(x.cmp(&y)),
-                _ => Some(a.as_str().cmp(wanted)),
-            }
+/// A filter's value, read once: as text, as a number and as a date-time where it is one.
+struct Wanted<'a> {
+    text: &'a str,
+    number: Option<f64>,
+    date: Option<DateTime<chrono::FixedOffset>>,
+}
+
+impl<'a> Wanted<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            number: text.parse::<f64>().ok(),
+            date: DateTime::parse_from_rfc3339(text).ok(),
         }
-    };
-    match (op, ord) {
-        ("gte", Some(o)) => o != Ordering::Less,
-        ("lte", Some(o)) => o != Ordering::Greater,
-        (_, Some(o)) => o == Ordering::Equal,
-        _ => false,
+    }
+
+    /// Whether `value` is `op` (`gte`, `lte`, or anything else for equal) this: numbers as
+    /// numbers, date-times as instants, anything else as text.
+    fn compare(&self, value: &Value, op: &str) -> bool {
+        use std::cmp::Ordering;
+        let ord = match (value.as_f64(), self.number) {
+            (Some(a), Some(b)) => a.partial_cmp(&b),
+            _ => {
+                let owned;
+                let a = match value {
+                    Value::String(s) => s.as_str(),
+                    other => {
+                        owned = other.to_string();
+                        owned.as_str()
+                    }
+                };
+                let as_dates = self
+                    .date
+                    .and_then(|y| Some(DateTime::parse_from_rfc3339(a).ok()?.cmp(&y)));
+                Some(as_dates.unwrap_or_else(|| a.cmp(self.text)))
+            }
+        };
+        match (op, ord) {
+            ("gte", Some(o)) => o != Ordering::Less,
+            ("lte", Some(o)) => o != Ordering::Greater,
+            (_, Some(o)) => o == Ordering::Equal,
+            _ => false,
+        }
     }
 }
 
@@ -1217,7 +1390,7 @@ fn passes(video_id: &str, video: &Value, filter: &Map<String, Value>) -> bool {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                compare(have, &b, op)
+                Wanted::new(&b).compare(have, op)
             }),
             exact => have == exact || (have.as_f64().is_some() && have.as_f64() == exact.as_f64()),
         }
@@ -1354,16 +1527,23 @@ fn embed_segments(id: &str, t: &FakeEmbedTask) -> Vec<Value> {
 }
 
 impl State {
-    /// Moves tasks along the clock; a task that becomes ready gets its video.
+    /// Moves the tasks in flight along the clock; a task that becomes ready gets its video. Visits
+    /// only the tasks not yet `ready` or `failed`, so a fake holding many finished tasks stays
+    /// fast. A task's `updated_at` moves only when something it shows changes: its status, its
+    /// percentage or its remaining seconds (whole seconds).
     pub(super) fn settle(&mut self) {
+        if self.in_flight.is_empty() && self.embed_tasks.is_empty() {
+            return;
+        }
         let now = self.now();
         let total = self.indexing_time;
-        let default_data = self.default_data.clone();
         let mut new_videos = Vec::new();
-        for (id, t) in self.tasks.iter_mut() {
-            if t.json["status"] == "ready" || t.json["status"] == "failed" {
+        let mut finished = Vec::new();
+        for id in &self.in_flight {
+            let Some(t) = self.tasks.get_mut(id) else {
+                finished.push(id.clone());
                 continue;
-            }
+            };
             let elapsed = now - t.created;
             let frac = if total.is_zero() {
                 1.0
@@ -1379,14 +1559,29 @@ impl State {
             } else {
                 "validating"
             };
+            let process = (status == "indexing").then(|| {
+                let remain = ((1.0 - frac) * total.num_milliseconds() as f64 / 1000.0).max(0.0);
+                json!({"percentage": (frac * 100.0).round(), "remain_seconds": remain.round()})
+            });
+            let shown = t.json.get("process").filter(|p| !p.is_null());
+            if t.json["status"] == status && shown == process.as_ref() {
+                continue;
+            }
             t.json["status"] = json!(status);
             t.json["updated_at"] = json!(ts(now));
-            if status == "indexing" {
-                let remain = ((1.0 - frac) * total.num_milliseconds() as f64 / 1000.0).max(0.0);
-                t.json["process"] =
-                    json!({"percentage": (frac * 100.0).round(), "remain_seconds": remain});
-            } else if let Some(o) = t.json.as_object_mut() {
-                o.remove("process");
+            self.by_updated.remove(&(t.updated, id.clone()));
+            self.by_updated.insert((now, id.clone()));
+            t.updated = now;
+            match process {
+                Some(p) => t.json["process"] = p,
+                None => {
+                    if let Some(o) = t.json.as_object_mut() {
+                        o.remove("process");
+                    }
+                }
+            }
+            if matches!(status, "ready" | "failed") {
+                finished.push(id.clone());
             }
             if status == "ready" && t.video.is_none() {
                 let vid = format!("6666{:020x}", fastrand::u64(..));
@@ -1411,6 +1606,9 @@ impl State {
                 ));
             }
         }
+        for id in &finished {
+            self.in_flight.remove(id);
+        }
         for (vid, index, filename, size, created, detail) in new_videos {
             let engine_ids: Vec<Value> = self
                 .indexes
@@ -1422,7 +1620,7 @@ impl State {
                 .collect();
             let json = json!({
                 "_id": vid, "created_at": ts_secs(created), "updated_at": ts_secs(created), "indexed_at": ts_secs(now),
-                "metadata": {"duration": default_data.duration, "engine_ids": engine_ids, "filename": filename, "fps": 24, "height": 720, "size": size, "width": 1280}
+                "metadata": {"duration": self.default_data.duration, "engine_ids": engine_ids, "filename": filename, "fps": 24, "height": 720, "size": size, "width": 1280}
             });
             self.videos.insert(
                 vid,
@@ -1430,7 +1628,7 @@ impl State {
                     index,
                     json,
                     detail,
-                    data: default_data.clone(),
+                    data: self.default_data.clone(),
                 },
             );
         }
@@ -1502,7 +1700,7 @@ impl State {
             })
             .map(|id| self.render_index(id))
             .collect();
-        page_list(items, &rest, &[])
+        page_list(&items, &rest, &[])
     }
 
     fn create_index(&mut self, body: &Value) -> R {
@@ -1699,6 +1897,101 @@ impl State {
         Ok(Out::Empty(200))
     }
 
+    /// With an `updated_at[gte]` (or plain `updated_at`) filter in the query, the ids of the
+    /// tasks updated since, in id order (the order of `tasks`), read from
+    /// [`by_updated`](State::by_updated) instead of every task: a superset of what the filter
+    /// keeps ([`page_list`] still applies every filter). `None` without such a filter.
+    fn updated_since(&self, q: &Query) -> Option<Vec<&str>> {
+        let since =
+            q.0.iter()
+                .filter(|(k, _)| k == "updated_at[gte]" || k == "updated_at")
+                .filter_map(|(_, v)| DateTime::parse_from_rfc3339(v).ok())
+                .map(|t| t.with_timezone(&Utc))
+                .max()?;
+        // `updated_at` is shown in whole milliseconds; the key is exact.
+        let from = since
+            .checked_sub_signed(chrono::Duration::milliseconds(1))
+            .unwrap_or(since);
+        let mut ids: Vec<&str> = self
+            .by_updated
+            .range((from, String::new())..)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        ids.sort_unstable();
+        Some(ids)
+    }
+
+    /// The general `X-Ratelimit-*` values: 3,000 requests a day, every API request counted.
+    fn general_limits(&self) -> Limits {
+        let reset = self
+            .now()
+            .checked_add_signed(chrono::Duration::days(1))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        Limits {
+            limit: 3000,
+            used: self.requests,
+            reset: reset.timestamp(),
+        }
+    }
+
+    /// Moves the task-creation counter to the 24-hour window the clock is in (windows count from
+    /// the fake's start) and returns when that window ends.
+    fn task_window(&mut self) -> DateTime<Utc> {
+        const DAY: i64 = 24 * 60 * 60;
+        let window = (self.now() - self.started)
+            .num_seconds()
+            .div_euclid(DAY)
+            .max(self.quota_window);
+        if window != self.quota_window {
+            self.quota_window = window;
+            self.tasks_created = 0;
+        }
+        window
+            .checked_add(1)
+            .and_then(|w| w.checked_mul(DAY))
+            .and_then(chrono::Duration::try_seconds)
+            .and_then(|d| self.started.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// The task-creation counter as `X-Ratelimit-*` values, when task creation is capped.
+    fn task_limits(&mut self) -> Option<Limits> {
+        let cap = self.task_quota?;
+        let reset = self.task_window();
+        Some(Limits {
+            limit: cap,
+            used: self.tasks_created,
+            reset: reset.timestamp(),
+        })
+    }
+
+    /// Refuses a task when this window's cap is used up, as the API's rate limit does.
+    fn check_task_quota(&mut self) -> Res<()> {
+        let reset = self.task_window();
+        match self.task_quota {
+            Some(cap) if self.tasks_created >= cap => Err(err(
+                429,
+                "too_many_requests",
+                format!(
+                    "You have exceeded the rate limit ({cap} requests per day). Please try again after {}.",
+                    ts_secs(reset)
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The task quota as `GET`/`PUT /_fake/task-quota` show it.
+    fn task_quota_json(&mut self) -> Value {
+        let reset = self.task_window();
+        json!({
+            "per_day": self.task_quota,
+            "used": self.tasks_created,
+            "remaining": self.task_quota.map(|cap| cap.saturating_sub(self.tasks_created)),
+            "reset": ts_secs(reset),
+        })
+    }
+
     fn create_task(
         &mut self,
         index: &str,
@@ -1720,11 +2013,14 @@ impl State {
             "estimated_time": ts(eta), "created_at": ts(now), "updated_at": ts(now),
             "metadata": {"duration": self.default_data.duration, "filename": filename, "height": 720, "width": 1280},
         });
+        self.in_flight.insert(id.clone());
+        self.by_updated.insert((now, id.clone()));
         self.tasks.insert(
             id.clone(),
             FakeTask {
                 json,
                 created: now,
+                updated: now,
                 fails,
                 video: None,
                 filename,
@@ -2231,12 +2527,11 @@ impl State {
                 .cloned()
                 .collect(),
         );
-        let items: Vec<Value> = self
+        let items = self
             .embed_tasks
             .values()
             .filter(|t| t.created >= from && t.created <= to)
-            .map(|t| t.json.clone())
-            .collect();
+            .map(|t| &t.json);
         page_list(items, &rest, &[])
     }
 }
