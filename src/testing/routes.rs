@@ -419,12 +419,13 @@ async fn respond(state: Shared, req: Request) -> Response {
         let mut st = lock(&state);
         st.settle();
         let out = route(&mut st, &method, &segs, &Query(query), &body, form.as_ref());
-        // Task creation has a counter of its own when it is capped.
+        // Task creation has a counter of its own, and only when it is capped: uncapped, its
+        // answers carry no counter (the general one would read as a quota of task creations
+        // spent by requests of any kind).
         let limits = match (&method, segs.as_slice()) {
-            (&Method::POST, ["tasks"]) => st.task_limits(),
-            _ => None,
-        }
-        .unwrap_or_else(|| st.general_limits());
+            (&Method::POST, ["tasks"]) => st.task_limits().unwrap_or(Limits::NONE),
+            _ => st.general_limits(),
+        };
         (out, limits)
     };
     match out {
@@ -604,12 +605,25 @@ struct Limits {
     used: u64,
     /// UTC epoch seconds.
     reset: i64,
+    /// Whether the headers are sent at all.
+    shown: bool,
 }
 
 impl Limits {
+    /// No headers.
+    const NONE: Self = Self {
+        limit: 0,
+        used: 0,
+        reset: 0,
+        shown: false,
+    };
+
     /// Sets the status and the four headers.
     fn apply(&self, status: u16, mut r: Response) -> Response {
         *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if !self.shown {
+            return r;
+        }
         let h: &mut HeaderMap = r.headers_mut();
         h.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
         h.insert(
@@ -1931,6 +1945,7 @@ impl State {
             limit: 3000,
             used: self.requests,
             reset: reset.timestamp(),
+            shown: true,
         }
     }
 
@@ -1962,6 +1977,7 @@ impl State {
             limit: cap,
             used: self.tasks_created,
             reset: reset.timestamp(),
+            shown: true,
         })
     }
 
