@@ -1454,3 +1454,140 @@ async fn five_hundred_files_fit_a_forty_line_terminal() {
         "{screen}"
     );
 }
+
+/// The daily quota, 30 task creations for 100 files: the run uploads 30, never starts an upload
+/// the quota would refuse, and ends with the files left, the reset and the command to resume; a
+/// run before the reset sends nothing; runs after each reset go on until everything is in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_daily_quota_ends_the_run_with_what_is_left_and_how_to_resume() {
+    let fake = FakeServer::builder().task_quota(30).start().await.unwrap();
+    let index = index_named(&fake, "quota").await;
+    let tmp = tempfile::tempdir().unwrap();
+    let files = many(&tmp.path().join("v"), 100, 1024);
+    let args = [
+        &["ingest", "v", "--index", "quota", "-j", "4", "--jsonl"][..],
+        &FAST,
+    ]
+    .concat();
+    let creations = |fake: &FakeServer| {
+        fake.request_counts()
+            .get("POST /tasks")
+            .copied()
+            .unwrap_or(0)
+    };
+
+    let first = run(cmd(&fake, tmp.path()), &args).await;
+    first.assert_code(4);
+    let s = first.summary();
+    assert_eq!(
+        (
+            s["uploaded"].as_u64(),
+            s["ready"].as_u64(),
+            s["waiting_for_quota"].as_u64()
+        ),
+        (Some(30), Some(30), Some(70)),
+        "{s}"
+    );
+    assert!(s["quota_resets_at"].is_string(), "{s}");
+    let spent = first.events("quota_spent");
+    assert_eq!(spent.len(), 1);
+    assert_eq!(spent[0]["waiting"], false);
+    assert!(spent[0]["resets_in_secs"].as_u64().unwrap() <= 24 * 3600);
+    // Not one upload was refused: the headers of each creation said how many were left.
+    assert_eq!(creations(&fake), 30);
+    for text in [
+        "The daily quota of task creations is spent: 70 files left.",
+        "It resets at ",
+        " UTC).",
+        "Resume then with:\n  twelvelabs ingest v --index quota -j 4 --jsonl",
+        "--wait-for-quota",
+    ] {
+        assert!(
+            first.stderr.contains(text),
+            "{text:?} not in:\n{}",
+            first.stderr
+        );
+    }
+
+    // Before the reset: nothing is sent (the manifest remembers the quota).
+    let early = run(cmd(&fake, tmp.path()), &args).await;
+    early.assert_code(4);
+    assert_eq!(early.summary()["waiting_for_quota"], 70);
+    assert!(early.events("upload_started").is_empty());
+    assert_eq!(creations(&fake), 30);
+
+    // After each reset (the fake's clock, a day on), 30 more, until all are in.
+    let mut left = 70;
+    while left > 0 {
+        fake.advance(Duration::from_secs(24 * 3600 + 1));
+        let next = run(cmd(&fake, tmp.path()), &args).await;
+        let s = next.summary();
+        let sent = left.min(30);
+        left -= sent;
+        assert_eq!(s["uploaded"], sent, "{s}");
+        assert_eq!(s["waiting_for_quota"], left, "{s}");
+        next.assert_code(if left == 0 { 0 } else { 4 });
+    }
+    assert_eq!(creations(&fake), 100);
+    assert_each_once(&fake, &index, &files).await;
+}
+
+/// `--wait-for-quota`: the same 100 files in one run that sleeps until each reset (the test moves
+/// the fake's clock a day on whenever the run says it waits).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_for_quota_sleeps_until_each_reset_and_finishes_in_one_run() {
+    let fake = FakeServer::builder().task_quota(30).start().await.unwrap();
+    let index = index_named(&fake, "patient").await;
+    let tmp = tempfile::tempdir().unwrap();
+    let files = many(&tmp.path().join("v"), 100, 1024);
+    let mut child = cmd(&fake, tmp.path())
+        .args(
+            [
+                &[
+                    "ingest",
+                    "v",
+                    "--index",
+                    "patient",
+                    "-j",
+                    "4",
+                    "--wait-for-quota",
+                    "--jsonl",
+                ][..],
+                &FAST,
+            ]
+            .concat(),
+        )
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut spent, mut renewed) = (0, 0);
+    let mut summary = None;
+    while let Some(line) = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("events keep coming")
+        .unwrap()
+    {
+        let e: Value = serde_json::from_str(&line).unwrap();
+        match e["event"].as_str() {
+            Some("quota_spent") => {
+                assert_eq!(e["waiting"], true);
+                spent += 1;
+                fake.advance(Duration::from_secs(24 * 3600 + 1));
+            }
+            Some("quota_renewed") => renewed += 1,
+            Some("summary") => summary = Some(e),
+            _ => {}
+        }
+    }
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), Some(0));
+    let s = summary.expect("a summary");
+    assert_eq!(
+        (s["uploaded"].as_u64(), s["waiting_for_quota"].as_u64()),
+        (Some(100), Some(0)),
+        "{s}"
+    );
+    assert_eq!((spent, renewed), (3, 3));
+    assert_eq!(fake.request_counts()["POST /tasks"], 100);
+    assert_each_once(&fake, &index, &files).await;
+}

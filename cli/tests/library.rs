@@ -482,3 +482,38 @@ async fn a_foreign_or_future_database_is_refused_and_left_as_it_is() {
         Err(IngestError::ManifestCorrupt { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_on_task_creation_pauses_every_upload_instead_of_failing_files_one_by_one() {
+    let fake = FakeServer::start().await.unwrap();
+    let idx = index(&fake).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    files(&dir, 10);
+    // The first task creation is refused for an hour (more than the client waits on its own).
+    fake.inject(Fault::rate_limited(3600).times(1).path("/tasks"));
+    let (events, s) =
+        drain(ingest(&fake, &idx, &dir, &tmp.path().join("m.db")).concurrency(4)).await;
+    assert_eq!(
+        (s.failed, s.uploaded, s.waiting_for_quota),
+        (0, 0, 10),
+        "{events:#?}"
+    );
+    assert!(s.quota_resets_at.is_some());
+    assert!(!s.is_complete());
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, IngestEvent::QuotaSpent { waiting: false, .. }))
+            .count(),
+        1
+    );
+    assert_eq!(
+        fake.request_counts()["POST /tasks"],
+        1,
+        "one refusal, then no upload"
+    );
+    // Nothing of the refused upload is left to look for: the next run sends it like the others.
+    let entries = entries_of(&tmp.path().join("m.db"));
+    assert!(entries.is_empty(), "{entries:?}");
+}
