@@ -711,7 +711,12 @@ impl View {
         let mut parts: Vec<(String, u64)> = by;
         for name in ["ready", "already ready", "duplicate", "failed", "rejected"] {
             let n = self.done.get(name).copied().unwrap_or(0);
-            parts.push((name.to_owned(), n));
+            // A task the API calls ready or failed that is still being recorded counts with the
+            // finished ones.
+            match parts.iter_mut().find(|(p, _)| p == name) {
+                Some((_, c)) => *c += n,
+                None => parts.push((name.to_owned(), n)),
+            }
         }
         if self.quota_spent {
             let finished: u64 = self.done.values().sum();
@@ -727,6 +732,14 @@ impl View {
     fn refresh(&self) {
         if let Some(c) = &self.counts_line {
             c.set_message(render::clean(&self.counts()));
+        }
+        if let Some(t) = &self.total {
+            let rate = t.per_sec();
+            t.set_message(if rate >= 10.0 {
+                format!("{rate:.0} files/s")
+            } else {
+                format!("{rate:.1} files/s")
+            });
         }
     }
 
@@ -794,7 +807,7 @@ impl View {
                 if let Some(m) = &self.multi {
                     let c = m.add(ProgressBar::new_spinner().with_style(style("{msg}")));
                     let t = m.add(ProgressBar::new(*files as u64).with_style(style(
-                        "{prefix:.bold} [{bar:30.green}] {human_pos}/{human_len} files  {per_sec}  ETA {eta}",
+                        "{prefix:.bold} [{bar:30.green}] {human_pos}/{human_len} files  {msg}  ETA {eta}",
                     )));
                     t.set_prefix("total");
                     t.enable_steady_tick(Duration::from_millis(200));
@@ -951,12 +964,12 @@ impl View {
                 self.quota_spent = true;
                 let at = resets_at.map_or_else(|| "an unknown time".to_owned(), when);
                 let what = if *waiting {
-                    "waiting for the reset"
+                    "Waiting for the reset"
                 } else {
-                    "the uploads in flight finish and the tasks are waited on; the files left wait for a re-run"
+                    "The uploads in flight finish and the tasks are waited on; the files left wait for a re-run"
                 };
                 self.alert(format!(
-                    "{} The daily quota of task creations is spent (it resets at {at}): {what}.",
+                    "{} The daily quota of task creations is spent; it resets at {at}. {what}.",
                     render::yellow("!")
                 ));
                 if *waiting {
