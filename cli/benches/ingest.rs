@@ -24,10 +24,8 @@
 //! binary, in the order new, old, new.
 //!
 //! Options after `--`: `--scale-only` (leave the 200 × 5 MiB figure alone), `--notebook-only`,
-//! `--sizes 200,2000,10000` (default 200,2000: the fake answers every request with
-//! `X-Ratelimit-Limit: 3000` and `X-Ratelimit-Remaining: 3000 - requests so far`, and the tool's
-//! quota gate stops creating tasks at 0, so a run past about 2,500 files ends with the files left
-//! waiting for the quota), `--old-bin PATH`, `--peer-python PATH` (a
+//! `--sizes 200,2000,10000,100000` (default 200,2000: the larger sizes take minutes),
+//! `--old-bin PATH`, `--peer-python PATH` (a
 //! python3 with `twelvelabs==0.3.2` installed: runs `cli/benches/peer_sdk.py`, the official SDK's
 //! best script, at 2,000 files and below, between the two runs of the tool; see its doc).
 //! `--quick` also runs the scale section on 40 files, checks the re-run, and writes nothing.

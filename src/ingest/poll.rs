@@ -12,8 +12,8 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::mpsc;
 
 use super::manifest::EntryState;
-use super::run::{Ctx, Outcome, tag};
-use super::{Failure, IngestEvent, Source};
+use super::run::{Ctx, Outcome, fail, tag};
+use super::{IngestEvent, Source};
 use crate::api::Filter;
 use crate::error::Error;
 use crate::ids::TaskId;
@@ -397,17 +397,7 @@ async fn finish(ctx: &Ctx, t: Tracked, task: &Task) -> Outcome {
         {
             return Outcome::Fatal(e);
         }
-        ctx.emit(IngestEvent::Failed {
-            item: t.item,
-            source: t.source.clone(),
-            task_id: Some(t.task.clone()),
-            reason: reason.clone(),
-        })
-        .await;
-        return Outcome::Failed(Failure {
-            source: t.source,
-            reason,
-        });
+        return fail(ctx, t.item, &t.source, reason, Some(t.task)).await;
     }
     let video = match task.video_id() {
         Some(v) if !v.as_str().trim().is_empty() => v.clone(),
@@ -416,17 +406,7 @@ async fn finish(ctx: &Ctx, t: Tracked, task: &Task) -> Outcome {
                 "task {} is ready but the API did not say which video it made",
                 t.task
             );
-            ctx.emit(IngestEvent::Failed {
-                item: t.item,
-                source: t.source.clone(),
-                task_id: Some(t.task.clone()),
-                reason: reason.clone(),
-            })
-            .await;
-            return Outcome::Failed(Failure {
-                source: t.source,
-                reason,
-            });
+            return fail(ctx, t.item, &t.source, reason, Some(t.task)).await;
         }
     };
     // Tagged first, then recorded once: killed in between, the entry still says indexing and a

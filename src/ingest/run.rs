@@ -335,7 +335,8 @@ async fn run_item(ctx: Arc<Ctx>, items: Arc<Vec<PlanItem>>, item: usize) -> Outc
     }
 }
 
-async fn fail(
+/// Reports an item as failed, for the reason given.
+pub(super) async fn fail(
     ctx: &Ctx,
     item: usize,
     source: &Source,
