@@ -143,7 +143,12 @@ pub(super) async fn run(
             quiet = 0;
             continue;
         }
-        let deadline = tokio::time::Instant::now() + next_delay(&ctx, &flight, quiet);
+        let pause = next_delay(
+            (ctx.s.min_poll, ctx.s.max_poll),
+            flight.values().filter_map(|f| f.remaining),
+            quiet,
+        );
+        let deadline = tokio::time::Instant::now() + pause;
         loop {
             tokio::select! {
                 biased;
@@ -212,19 +217,29 @@ pub(super) async fn run(
     }
 }
 
-/// The pause before the next poll: the shortest estimate of the time left among the tasks in
-/// flight, within the poll interval; without estimates, growing from the shortest pause while
-/// nothing changes.
-fn next_delay(ctx: &Ctx, flight: &HashMap<TaskId, InFlight>, quiet: u32) -> Duration {
-    let (min, max) = (ctx.s.min_poll, ctx.s.max_poll);
-    let estimate = flight
-        .values()
-        .filter_map(|f| f.remaining)
-        .filter(|r| r.is_finite() && *r >= 0.0)
-        .reduce(f64::min);
-    let d = match estimate {
-        Some(secs) => Duration::try_from_secs_f64(secs).unwrap_or(max),
-        None => min.saturating_mul(1u32.checked_shl(quiet.min(16)).unwrap_or(u32::MAX)),
+/// The pause before the next poll, within the poll interval: the soonest estimate of the time
+/// left among the tasks in flight, but at least a quarter of their mean estimate, so that each
+/// task is looked at a bounded number of times while it indexes however many are in flight (a
+/// listing returns every task whose progress moved, not only the finished ones). Without
+/// estimates, growing from the shortest pause while nothing changes.
+fn next_delay(
+    (min, max): (Duration, Duration),
+    estimates: impl Iterator<Item = f64>,
+    quiet: u32,
+) -> Duration {
+    let (mut soonest, mut sum, mut n) = (f64::INFINITY, 0.0, 0u32);
+    for r in estimates {
+        if r.is_finite() && r >= 0.0 {
+            soonest = soonest.min(r);
+            sum += r;
+            n = n.saturating_add(1);
+        }
+    }
+    let d = if n == 0 {
+        min.saturating_mul(1u32.checked_shl(quiet.min(16)).unwrap_or(u32::MAX))
+    } else {
+        let secs = soonest.max(sum / f64::from(n) / 4.0);
+        Duration::try_from_secs_f64(secs).unwrap_or(max)
     };
     d.clamp(min, max)
 }
@@ -433,5 +448,32 @@ async fn finish(ctx: &Ctx, t: Tracked, task: &Task) -> Outcome {
     .await;
     Outcome::Ready {
         uploaded: t.uploaded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_follow_the_soonest_estimate_but_not_faster_than_a_quarter_of_the_mean() {
+        let bounds = (Duration::from_secs(2), Duration::from_secs(30));
+        let secs = |d: Duration| d.as_secs_f64();
+        // One task: its own estimate, within the bounds.
+        assert_eq!(secs(next_delay(bounds, [10.0].into_iter(), 0)), 10.0);
+        assert_eq!(secs(next_delay(bounds, [0.5].into_iter(), 0)), 2.0);
+        assert_eq!(secs(next_delay(bounds, [500.0].into_iter(), 0)), 30.0);
+        // A thousand tasks spread over 0–100 s: not every 2 s (the soonest), but a quarter of the
+        // mean (12.5 s), so each task is looked at a bounded number of times.
+        let many = (0..1000).map(|i| f64::from(i) / 10.0);
+        let d = secs(next_delay(bounds, many, 0));
+        assert!((12.0..=13.0).contains(&d), "{d}");
+        // No estimates: growing from the shortest pause while nothing changes, up to the longest.
+        assert_eq!(secs(next_delay(bounds, std::iter::empty(), 0)), 2.0);
+        assert_eq!(secs(next_delay(bounds, std::iter::empty(), 2)), 8.0);
+        assert_eq!(secs(next_delay(bounds, std::iter::empty(), 40)), 30.0);
+        // Garbage estimates are ignored.
+        let odd = [f64::NAN, -1.0, f64::INFINITY].into_iter();
+        assert_eq!(secs(next_delay(bounds, odd, 0)), 2.0);
     }
 }

@@ -222,53 +222,57 @@ mod tests {
         }
     }
 
+    fn now() -> SystemTime {
+        SystemTime::now()
+    }
+
+    async fn waits(q: &Quota) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), q.acquire(now))
+            .await
+            .is_err()
+    }
+
     #[tokio::test]
     async fn unknown_quota_lets_one_upload_probe_then_follows_the_headers() {
         let q = Quota::new(None);
-        q.acquire().await.unwrap();
-        // A second upload waits for the first answer.
-        let second = tokio::time::timeout(Duration::from_millis(50), q.acquire()).await;
+        q.acquire(now).await.unwrap();
         assert!(
-            second.is_err(),
+            waits(&q).await,
             "a second upload started before the quota was known"
         );
-        q.finish(&Answer::Created(Some(&rl(2, 3600))));
-        q.acquire().await.unwrap();
-        q.acquire().await.unwrap();
+        q.finish(&Answer::Created(Some(&rl(2, 3600))), now());
+        q.acquire(now).await.unwrap();
+        q.acquire(now).await.unwrap();
         // Two in flight, two left: a third would be refused if both are created.
-        let third = tokio::time::timeout(Duration::from_millis(50), q.acquire()).await;
-        assert!(third.is_err());
-        q.finish(&Answer::Created(Some(&rl(1, 3600))));
-        q.finish(&Answer::Created(Some(&rl(0, 3600))));
-        let spent = q.acquire().await.unwrap_err();
+        assert!(waits(&q).await);
+        q.finish(&Answer::Created(Some(&rl(1, 3600))), now());
+        q.finish(&Answer::Created(Some(&rl(0, 3600))), now());
+        let spent = q.acquire(now).await.unwrap_err();
         assert!(spent.resets_at.is_some());
-        let rec = q.record().unwrap();
-        assert_eq!(rec.remaining, 0);
+        assert_eq!(q.record().unwrap().remaining, 0);
     }
 
     #[tokio::test]
     async fn a_refusal_spends_the_quota_for_everyone_and_renew_forgets_it() {
         let q = Quota::new(None);
-        q.acquire(SystemTime::now).await.unwrap();
-        q.finish(
-            &Answer::Refused {
-                rate_limit: None,
-                retry_after: Some(Duration::from_secs(60)),
-            },
-            SystemTime::now(),
-        );
-        assert!(q.acquire(SystemTime::now).await.is_err());
+        q.acquire(now).await.unwrap();
+        let refused = Answer::Refused {
+            rate_limit: None,
+            retry_after: Some(Duration::from_secs(60)),
+        };
+        q.finish(&refused, now());
+        assert!(q.acquire(now).await.is_err());
         q.renew();
-        q.acquire(SystemTime::now).await.unwrap();
+        q.acquire(now).await.unwrap();
     }
 
     #[tokio::test]
     async fn no_headers_means_no_known_limit() {
         let q = Quota::new(None);
-        q.acquire(SystemTime::now).await.unwrap();
-        q.finish(&Answer::Created(None), SystemTime::now());
+        q.acquire(now).await.unwrap();
+        q.finish(&Answer::Created(None), now());
         for _ in 0..10 {
-            q.acquire(SystemTime::now).await.unwrap();
+            q.acquire(now).await.unwrap();
         }
     }
 
@@ -279,12 +283,8 @@ mod tests {
             remaining: 0,
             resets_at: reset,
         }));
-        assert_eq!(
-            q.acquire(SystemTime::now).await.unwrap_err().resets_at,
-            Some(reset)
-        );
+        assert_eq!(q.acquire(now).await.unwrap_err().resets_at, Some(reset));
         // The API's clock says the window has turned (whatever this machine's says).
-        let api_clock = || reset + Duration::from_secs(1);
-        q.acquire(api_clock).await.unwrap();
+        q.acquire(|| reset + Duration::from_secs(1)).await.unwrap();
     }
 }
