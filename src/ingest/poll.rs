@@ -29,8 +29,7 @@ const MAX_PAGES: u64 = 200;
 /// A listing starts this far before the newest update the previous one saw: updates committed
 /// out of order by the server are not missed.
 const MARGIN: Duration = Duration::from_secs(1);
-/// A task no listing has shown for this long is read on its own (a server that ignores the
-/// listing's filter or order cannot hide a task forever).
+/// A task seen before that no listing has shown for this long is read on its own.
 const STALE: Duration = Duration::from_secs(600);
 /// Tasks finished (recorded, tagged) at a time.
 const FINISHING: usize = 8;
@@ -55,6 +54,8 @@ struct InFlight {
     updated_at: Option<DateTime<Utc>>,
     /// When a response last showed it.
     seen: Option<Instant>,
+    /// Listings since it was handed over that did not show it, while no response had.
+    missed: u32,
     /// What was last reported (status, whole seconds left, whole percent).
     last: Option<(String, Option<i64>, Option<i64>)>,
     remaining: Option<f64>,
@@ -108,6 +109,7 @@ pub(super) async fn run(
                 waiting_since: Instant::now(),
                 updated_at: None,
                 seen: None,
+                missed: 0,
                 last: None,
                 remaining: None,
             },
@@ -163,7 +165,7 @@ pub(super) async fn run(
         if ctx.stop.is_cancelled() {
             continue;
         }
-        let tasks = poll_once(&ctx, &flight, &mut clock).await;
+        let tasks = poll_once(&ctx, &mut flight, &mut clock).await;
         let mut changed = false;
         let mut finished = Vec::new();
         for task in tasks {
@@ -247,7 +249,7 @@ fn next_delay(
 /// The tasks in flight that changed, as the API answers now.
 async fn poll_once(
     ctx: &Ctx,
-    flight: &HashMap<TaskId, InFlight>,
+    flight: &mut HashMap<TaskId, InFlight>,
     clock: &mut ServerClock,
 ) -> Vec<Task> {
     let mut alone: Vec<TaskId> = Vec::new();
@@ -255,18 +257,18 @@ async fn poll_once(
     if flight.len() <= FEW {
         alone.extend(flight.keys().cloned());
     } else {
-        // Every task in flight shows in the listing once it changes: the listing starts before the
-        // last update seen of each, or before its creation for one not seen yet.
-        let since = flight
-            .values()
-            .filter(|f| f.seen.is_none())
-            .filter_map(|f| f.t.created_after.map(|at| clock.server_time_before(at)))
-            .chain(
-                clock
-                    .newest
-                    .map(|n| n - chrono::Duration::from_std(MARGIN).unwrap_or_default()),
-            )
-            .min();
+        // What changed since the newest update the last listing saw (a little before: the server
+        // may commit updates out of order). Before any listing: since the oldest upload of this
+        // run, on the server's clock as far as it is known.
+        let since = clock
+            .newest
+            .map(|n| n - chrono::Duration::from_std(MARGIN).unwrap_or_default())
+            .or_else(|| {
+                flight
+                    .values()
+                    .filter_map(|f| f.t.created_after.map(|at| clock.server_time_before(at)))
+                    .min()
+            });
         // No time to start from: only tasks of earlier runs, read one by one below.
         if let Some(since) = since {
             match list_changed(ctx, flight, since, clock).await {
@@ -281,20 +283,25 @@ async fn poll_once(
             }
         }
         let listed: std::collections::HashSet<&TaskId> = found.iter().map(Task::id).collect();
-        // Resumed tasks (no creation time of this run) and tasks no listing showed for long.
-        alone.extend(
-            flight
-                .iter()
-                .filter(|(id, f)| {
-                    !listed.contains(id)
-                        && match (f.seen, f.t.created_after) {
-                            (None, None) => true,
-                            (Some(seen), _) => seen.elapsed() >= STALE,
-                            (None, Some(_)) => f.waiting_since.elapsed() >= STALE,
-                        }
-                })
-                .map(|(id, _)| id.clone()),
-        );
+        // Read alone: tasks of earlier runs, new tasks two listings did not show (created just
+        // before the previous listing and unchanged since), and tasks no listing showed for long
+        // (a server that ignores the listing's filter or order cannot hide one forever).
+        for (id, f) in flight.iter_mut() {
+            if listed.contains(id) {
+                continue;
+            }
+            let read = match (f.seen, f.t.created_after) {
+                (None, None) => true,
+                (None, Some(_)) => {
+                    f.missed = f.missed.saturating_add(1);
+                    f.missed >= 2
+                }
+                (Some(seen), _) => seen.elapsed() >= STALE,
+            };
+            if read {
+                alone.push(id.clone());
+            }
+        }
     }
     let got: Vec<Option<Task>> = stream::iter(alone)
         .map(|id| async move {
