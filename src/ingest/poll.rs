@@ -29,8 +29,18 @@ const MAX_PAGES: u64 = 200;
 /// A listing starts this far before the newest update the previous one saw: updates committed
 /// out of order by the server are not missed.
 const MARGIN: Duration = Duration::from_secs(1);
-/// A task seen before that no listing has shown for this long is read on its own.
+/// A task seen before that no listing has shown for 10 s is read on its own, then after 20 s,
+/// 40 s… up to this: a task the listings keep missing (its change slipped between two pages: they
+/// are read while tasks keep changing, and tasks updated at the same instant come in any order)
+/// is found soon, and one that simply does not change (queued for long) costs few reads.
 const STALE: Duration = Duration::from_secs(600);
+const UNLISTED_FIRST: Duration = Duration::from_secs(10);
+
+fn unlisted_for(read_alone: u32) -> Duration {
+    UNLISTED_FIRST
+        .saturating_mul(1u32.checked_shl(read_alone.min(16)).unwrap_or(u32::MAX))
+        .min(STALE)
+}
 /// Tasks finished (recorded, tagged) at a time.
 const FINISHING: usize = 8;
 
@@ -56,6 +66,8 @@ struct InFlight {
     seen: Option<Instant>,
     /// Listings since it was handed over that did not show it, while no response had.
     missed: u32,
+    /// Times it was read on its own since a listing last showed it.
+    read_alone: u32,
     /// What was last reported (status, whole seconds left, whole percent).
     last: Option<(String, Option<i64>, Option<i64>)>,
     remaining: Option<f64>,
@@ -110,6 +122,7 @@ pub(super) async fn run(
                 updated_at: None,
                 seen: None,
                 missed: 0,
+                read_alone: 0,
                 last: None,
                 remaining: None,
             },
@@ -283,6 +296,11 @@ async fn poll_once(
             }
         }
         let listed: std::collections::HashSet<&TaskId> = found.iter().map(Task::id).collect();
+        for id in &listed {
+            if let Some(f) = flight.get_mut(*id) {
+                f.read_alone = 0;
+            }
+        }
         // Read alone: tasks of earlier runs, new tasks two listings did not show (created just
         // before the previous listing and unchanged since), and tasks no listing showed for long
         // (a server that ignores the listing's filter or order cannot hide one forever).
@@ -296,9 +314,12 @@ async fn poll_once(
                     f.missed = f.missed.saturating_add(1);
                     f.missed >= 2
                 }
-                (Some(seen), _) => seen.elapsed() >= STALE,
+                (Some(seen), _) => {
+                    seen.elapsed() >= unlisted_for(f.read_alone) || overdue(f, seen, ctx.s.min_poll)
+                }
             };
             if read {
+                f.read_alone = f.read_alone.saturating_add(1);
                 alone.push(id.clone());
             }
         }
@@ -327,6 +348,21 @@ async fn poll_once(
         found.push(task);
     }
     found
+}
+
+/// Whether a task should have finished by now by its own estimate (with two short pauses to
+/// spare) and no listing has shown it since: its last change may have slipped between two pages
+/// (a listing's pages are read while tasks keep changing, and tasks updated at the same instant
+/// may come in any order), so it is read on its own.
+fn overdue(f: &InFlight, seen: Instant, min_poll: Duration) -> bool {
+    let Some(left) = f
+        .remaining
+        .and_then(|r| Duration::try_from_secs_f64(r).ok())
+    else {
+        return false;
+    };
+    let spare = min_poll.max(Duration::from_secs(1)).saturating_mul(2);
+    seen.elapsed() >= left.saturating_add(spare)
 }
 
 /// The index's tasks updated since `since`, newest first, as far as they concern `flight`.
