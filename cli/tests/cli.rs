@@ -1296,7 +1296,7 @@ async fn fifty_kills_at_random_moments_never_index_a_file_twice() {
         let after = Duration::from_millis(30 + seed % 320);
         let mut child = cmd(&fake, tmp.path()).args(&args).spawn().unwrap();
         // Every fifth time, another process reads the manifest while the run writes it.
-        if seed % 5 == 0 {
+        if seed.is_multiple_of(5) {
             let status = run(
                 cmd(&fake, tmp.path()),
                 &["ingest", "status", "--manifest", &manifest_name, "--json"],

@@ -709,19 +709,16 @@ pub(crate) fn open_for_run(
     // (4,096 pages of 1 KiB) between them.
     conn.pragma_update(None, "wal_autocheckpoint", 4096)
         .map_err(|e| db_err(path, e))?;
-    match known {
-        Some((_, key)) => {
-            if key != metadata_key {
-                // The hashes are stored under another key: tag again under this one.
-                let retag = || -> rusqlite::Result<()> {
-                    conn.execute_batch("BEGIN; UPDATE content SET tagged = 0;")?;
-                    set_meta(&conn, "metadata_key", metadata_key)?;
-                    conn.execute_batch("COMMIT")
-                };
-                retag().map_err(|e| db_err(path, e))?;
-            }
-        }
-        None => {}
+    if let Some((_, key)) = known
+        && key != metadata_key
+    {
+        // The hashes are stored under another key: tag again under this one.
+        let retag = || -> rusqlite::Result<()> {
+            conn.execute_batch("BEGIN; UPDATE content SET tagged = 0;")?;
+            set_meta(&conn, "metadata_key", metadata_key)?;
+            conn.execute_batch("COMMIT")
+        };
+        retag().map_err(|e| db_err(path, e))?;
     }
     let quota = read_quota(&conn);
     Ok(Opened {
