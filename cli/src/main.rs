@@ -146,7 +146,10 @@ fn main() -> ExitCode {
     };
     render::init(&cli.global);
     init_tracing(&cli.global);
+    // A few blocking threads are plenty (file hashing and checks, at most a handful at a time);
+    // each one the allocator has seen keeps memory of its own.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(16)
         .enable_all()
         .build()
     {
