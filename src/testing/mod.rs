@@ -51,9 +51,9 @@
 //! Every answer has a `Date` header on the fake's clock, so that a client can tell how far away
 //! `X-Ratelimit-Reset` is (reset − date) even after a test moved the clock days ahead. API answers
 //! carry `X-Ratelimit-Limit`, `-Remaining`, `-Used` and `-Reset` (UTC epoch seconds): a general
-//! counter of 3,000 requests whose reset is always a day away, which never refuses anything;
-//! `POST /tasks` answers carry none while task creation is not capped (below), so that counter is
-//! never read as a quota of task creations.
+//! counter of 3,000 requests whose reset is always a day away, which never refuses anything.
+//! `POST /tasks` answers carry a counter of task creations instead (in 24-hour windows, below),
+//! with a limit of 1,000,000 a day while no cap is set.
 //!
 //! [`FakeServerBuilder::task_quota`] (or `PUT /_fake/task-quota` at run time) caps task creation
 //! as the API's daily rate limit on "create video indexing tasks" does: fixed 24-hour windows of

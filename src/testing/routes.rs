@@ -419,11 +419,10 @@ async fn respond(state: Shared, req: Request) -> Response {
         let mut st = lock(&state);
         st.settle();
         let out = route(&mut st, &method, &segs, &Query(query), &body, form.as_ref());
-        // Task creation has a counter of its own, and only when it is capped: uncapped, its
-        // answers carry no counter (the general one would read as a quota of task creations
-        // spent by requests of any kind).
+        // Task creation has a counter of its own (the general one would read as a quota of task
+        // creations spent by requests of any kind).
         let limits = match (&method, segs.as_slice()) {
-            (&Method::POST, ["tasks"]) => st.task_limits().unwrap_or(Limits::NONE),
+            (&Method::POST, ["tasks"]) => st.task_limits(),
             _ => st.general_limits(),
         };
         (out, limits)
@@ -599,31 +598,22 @@ fn with_limits(state: &Shared, status: u16, r: Response) -> Response {
     limits.apply(status, r)
 }
 
+/// The daily limit of task creations `POST /tasks` answers show when no cap is set: more than
+/// any test or benchmark creates, so it is never reached.
+const UNCAPPED_TASKS: u64 = 1_000_000;
+
 /// The `X-Ratelimit-*` headers of an answer.
 struct Limits {
     limit: u64,
     used: u64,
     /// UTC epoch seconds.
     reset: i64,
-    /// Whether the headers are sent at all.
-    shown: bool,
 }
 
 impl Limits {
-    /// No headers.
-    const NONE: Self = Self {
-        limit: 0,
-        used: 0,
-        reset: 0,
-        shown: false,
-    };
-
     /// Sets the status and the four headers.
     fn apply(&self, status: u16, mut r: Response) -> Response {
         *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if !self.shown {
-            return r;
-        }
         let h: &mut HeaderMap = r.headers_mut();
         h.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
         h.insert(
@@ -1945,7 +1935,6 @@ impl State {
             limit: 3000,
             used: self.requests,
             reset: reset.timestamp(),
-            shown: true,
         }
     }
 
@@ -1969,16 +1958,15 @@ impl State {
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
-    /// The task-creation counter as `X-Ratelimit-*` values, when task creation is capped.
-    fn task_limits(&mut self) -> Option<Limits> {
-        let cap = self.task_quota?;
+    /// The task-creation counter as `X-Ratelimit-*` values: the cap, or [`UNCAPPED_TASKS`] a
+    /// day when there is none.
+    fn task_limits(&mut self) -> Limits {
         let reset = self.task_window();
-        Some(Limits {
-            limit: cap,
+        Limits {
+            limit: self.task_quota.unwrap_or(UNCAPPED_TASKS),
             used: self.tasks_created,
             reset: reset.timestamp(),
-            shown: true,
-        })
+        }
     }
 
     /// Refuses a task when this window's cap is used up, as the API's rate limit does.
