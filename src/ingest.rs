@@ -84,6 +84,7 @@ mod plan;
 mod poll;
 mod quota;
 mod run;
+mod store;
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -647,7 +648,7 @@ impl Ingest {
             return Err(Error::invalid("index_id", "must not be empty").into());
         }
         let lock = match &self.manifest {
-            Some(path) => Some(manifest::Lock::acquire(path)?),
+            Some(path) => Some(store::Lock::acquire(path)?),
             None => None,
         };
         let opened = {
@@ -656,14 +657,12 @@ impl Ingest {
                 self.index.clone(),
                 self.metadata_key.clone(),
             );
-            tokio::task::spawn_blocking(move || {
-                manifest::open_for_run(path.as_deref(), &index, &key)
-            })
-            .await
-            .map_err(|e| IngestError::Io {
-                path: self.manifest.clone().unwrap_or_default(),
-                source: std::io::Error::other(e),
-            })??
+            tokio::task::spawn_blocking(move || store::open_for_run(path.as_deref(), &index, &key))
+                .await
+                .map_err(|e| IngestError::Io {
+                    path: self.manifest.clone().unwrap_or_default(),
+                    source: std::io::Error::other(e),
+                })??
         };
         self.client.indexes().get(&self.index).await?;
         let (sources, recursive) = (self.sources.clone(), self.recursive);

@@ -763,15 +763,20 @@ impl View {
         let Some((until, at)) = self.quota_until else {
             return;
         };
-        let left = until.saturating_duration_since(std::time::Instant::now());
-        let left = i64::try_from(left.as_secs()).unwrap_or(i64::MAX);
+        let left = until
+            .saturating_duration_since(std::time::Instant::now())
+            .as_secs_f64()
+            .round();
         let msg = match at {
             Some(at) => format!(
                 "waiting for the daily quota: resets in {} at {}",
-                hms(left),
+                render::mmss(left),
                 when(at)
             ),
-            None => format!("waiting for the daily quota: trying again in {}", hms(left)),
+            None => format!(
+                "waiting for the daily quota: trying again in {}",
+                render::mmss(left)
+            ),
         };
         if let Some(q) = &self.quota_line {
             q.set_message(msg);
@@ -1133,11 +1138,6 @@ impl View {
     }
 }
 
-/// `h:mm:ss`.
-fn hms(secs: i64) -> String {
-    format!("{}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1153,7 +1153,6 @@ mod tests {
             "indexing 842 · ready 1,204"
         );
         assert_eq!(count_line(&[("ready", 0)]), "nothing yet");
-        assert_eq!(hms(3 * 3600 + 59 * 60 + 12), "3:59:12");
     }
 
     #[test]

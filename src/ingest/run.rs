@@ -15,10 +15,11 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{OnceCell, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::manifest::{EntryState, FileStamp, Lock, ManifestEntry, Opened, Store};
+use super::manifest::{EntryState, FileStamp, ManifestEntry};
 use super::plan::{Plan, PlanItem};
 use super::poll::{self, Tracked};
 use super::quota::{Answer, Quota};
+use super::store::{Lock, Opened, Store};
 use super::{
     CLOCK_SKEW, Failure, FoundIn, IngestError, IngestEvent, IngestSummary, PROGRESS_EVERY, Source,
 };
